@@ -1,0 +1,53 @@
+//! aarch64 (arm64).
+//!
+//! - syscall: number in x8, arguments in x0-x5; `svc 0`; result in x0, -4095..-1 being -errno.
+//! - entry: sp points at argc, 16-byte aligned (sp must always be).
+//! - signal return: the kernel honours SA_RESTORER and otherwise uses the vDSO's trampoline;
+//!   ours keeps the vDSO out of it, like musl does.
+//! - sleep: there is no pause(2) in the generic syscall table: ppoll(NULL, 0, NULL, NULL)
+//!   waits, with no timeout, until a handler has run.
+
+use linux_raw_sys::general::{__NR_ppoll, __NR_rt_sigreturn, SA_RESTORER, kernel_sigaction};
+pub use sc::{syscall0, syscall4};
+
+/// The ELF entry point.
+///
+/// # Safety
+/// Only the kernel calls this, once, with the initial process stack.
+#[unsafe(naked)]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn _start() -> ! {
+    core::arch::naked_asm!(
+        "mov x29, xzr",   // outermost frame: ends the frame-pointer chain
+        "mov x30, xzr",   // and the return-address chain
+        "mov x0, sp",     // first argument: the initial stack (argc, argv...)
+        "bl {start}",
+        "udf #0",         // start never returns
+        start = sym crate::start,
+    )
+}
+
+/// Where a handler returns to: straight into rt_sigreturn.
+///
+/// # Safety
+/// Only the kernel's signal frame may "return" here.
+#[unsafe(naked)]
+unsafe extern "C" fn restore_rt() {
+    core::arch::naked_asm!(
+        "mov x8, #{nr}", // NR_rt_sigreturn == 139
+        "svc 0",
+        "udf #0",        // rt_sigreturn does not return
+        nr = const __NR_rt_sigreturn,
+    )
+}
+
+pub fn set_restorer(action: &mut kernel_sigaction) {
+    action.sa_flags |= SA_RESTORER as u64;
+    action.sa_restorer = Some(restore_rt);
+}
+
+/// ppoll(NULL, 0, NULL, NULL): returns -EINTR once a handler has run.
+pub fn sleep_until_signal() -> isize {
+    // SAFETY: no descriptors, no timeout, no mask: nothing is read or written.
+    unsafe { syscall4(__NR_ppoll as usize, 0, 0, 0, 0) as isize }
+}

@@ -1,0 +1,181 @@
+//! pause: the first process of every Kubernetes pod. It holds the pod's namespaces open, reaps
+//! the orphans that land on it as PID 1, and exits 0 on SIGINT/SIGTERM; the same contract as
+//! upstream's build/pause/linux/pause.c, with no libc underneath.
+
+#![no_std]
+#![no_main]
+// Inline assembly on these two is still behind a feature gate (the build sets RUSTC_BOOTSTRAP
+// for build-std anyway).
+#![cfg_attr(
+    any(target_arch = "powerpc64", target_arch = "s390x"),
+    feature(asm_experimental_arch)
+)]
+
+mod arch;
+mod args;
+
+use core::ffi::c_int;
+use core::ptr::null_mut;
+use linux_raw_sys::errno::EINTR;
+use linux_raw_sys::general::{
+    __NR_exit_group, __NR_getpid, __NR_rt_sigaction, __NR_wait4, __NR_write, SA_NOCLDSTOP, SIGCHLD,
+    SIGINT, SIGTERM, WNOHANG, kernel_sigaction, kernel_sigset_t,
+};
+
+const VERSION: &str = concat!(env!("CARGO_PKG_NAME"), " ", env!("CARGO_PKG_VERSION"), "\n");
+const NOT_FIRST: &[u8] = b"Warning: pause should be the first process\n";
+// glibc's psignal() wording, which upstream prints.
+const GOT_SIGINT: &[u8] = b"Shutting down, got signal: Interrupt\n";
+const GOT_SIGTERM: &[u8] = b"Shutting down, got signal: Terminated\n";
+const LOOP_ENDED: &[u8] = b"Error: infinite loop terminated\n";
+
+const STDOUT: usize = 1;
+const STDERR: usize = 2;
+
+/// Called by `arch::_start` with the initial stack pointer: argc, then argv[0..argc], NULL.
+///
+/// # Safety
+/// `stack` must be the process's initial stack as the kernel laid it out.
+pub unsafe extern "C" fn start(stack: *const usize) -> ! {
+    // SAFETY: the kernel put argc and the argv array at the initial stack pointer.
+    unsafe {
+        let argc = *stack;
+        let argv = stack.add(1) as *const *const u8;
+        if args::asks_for_version(argc, argv) {
+            write(STDOUT, VERSION.as_bytes());
+            exit(0);
+        }
+
+        if syscall0(__NR_getpid) != 1 {
+            // Not an error: pause also sees use outside of infra containers.
+            write(STDERR, NOT_FIRST);
+        }
+
+        // While one of these handlers runs, the other two signals wait: a SIGTERM during the
+        // SIGINT message, or a SIGCHLD in the middle of it, cannot interleave a second write.
+        let others = signal_bit(SIGINT) | signal_bit(SIGTERM) | signal_bit(SIGCHLD);
+        if !install_handler(SIGINT, shut_down, 0, others) {
+            exit(1);
+        }
+        if !install_handler(SIGTERM, shut_down, 0, others) {
+            exit(2);
+        }
+        // No SA_RESTART, as upstream: the sleep must return to us after each reap.
+        if !install_handler(SIGCHLD, reap_children, SA_NOCLDSTOP, 0) {
+            exit(3);
+        }
+
+        // The sleep only ever returns EINTR. Anything else means the call itself is refused
+        // (say, by a seccomp profile) and looping on it would burn a CPU for the life of the
+        // pod: stop with upstream's "cannot happen" message instead.
+        while arch::sleep_until_signal() == -(EINTR as isize) {}
+        write(STDERR, LOOP_ENDED);
+        exit(42)
+    }
+}
+
+/// SIGINT/SIGTERM: a normal end of the pod, so exit status 0.
+extern "C" fn shut_down(signo: c_int) {
+    // SAFETY: write and exit_group take no pointers we do not own.
+    unsafe {
+        write(
+            STDERR,
+            if signo == SIGINT as c_int {
+                GOT_SIGINT
+            } else {
+                GOT_SIGTERM
+            },
+        );
+        exit(0)
+    }
+}
+
+/// SIGCHLD: collect every child that has exited; signals do not queue, so one SIGCHLD may stand
+/// for many children.
+extern "C" fn reap_children(_: c_int) {
+    // SAFETY: wait4 with no status or rusage pointers.
+    unsafe {
+        while (syscall4(__NR_wait4, -1isize as usize, 0, WNOHANG as usize, 0) as isize) > 0 {}
+    }
+}
+
+/// # Safety
+/// `handler` must be safe to run at any point of the program.
+unsafe fn install_handler(
+    signo: u32,
+    handler: extern "C" fn(c_int),
+    flags: u32,
+    blocked: usize,
+) -> bool {
+    // SAFETY: all-zero is a valid kernel_sigaction (no handler, no flags, empty mask).
+    let mut action: kernel_sigaction = unsafe { core::mem::zeroed() };
+    action.sa_handler_kernel = Some(handler);
+    action.sa_flags = flags as _;
+    action.sa_mask.sig[0] = blocked as _;
+    arch::set_restorer(&mut action);
+    // SAFETY: the kernel reads `action`; we ask for no old action back.
+    unsafe {
+        syscall4(
+            __NR_rt_sigaction,
+            signo as usize,
+            &action as *const _ as usize,
+            null_mut::<kernel_sigaction>() as usize,
+            size_of::<kernel_sigset_t>(),
+        ) == 0
+    }
+}
+
+/// The bit for `signo` in the first word of a signal set.
+const fn signal_bit(signo: u32) -> usize {
+    1 << (signo - 1)
+}
+
+/// One write(2). A short or failed write of a diagnostic is not worth a retry loop: upstream's
+/// unbuffered stderr does not retry either.
+///
+/// # Safety
+/// None beyond the syscall's own: `bytes` is a valid slice.
+unsafe fn write(fd: usize, bytes: &[u8]) {
+    // SAFETY: the kernel reads bytes.len() bytes from a live slice.
+    unsafe {
+        syscall4(__NR_write, fd, bytes.as_ptr() as usize, bytes.len(), 0);
+    }
+}
+
+/// exit_group(2): ends every thread, as exit(3) does.
+///
+/// # Safety
+/// Always safe; `unsafe` only because it is a raw syscall.
+unsafe fn exit(status: usize) -> ! {
+    // SAFETY: exit_group does not return.
+    unsafe {
+        syscall4(__NR_exit_group, status, 0, 0, 0);
+        core::hint::unreachable_unchecked()
+    }
+}
+
+/// # Safety
+/// The caller upholds syscall `nr`'s contract.
+#[inline(always)]
+unsafe fn syscall0(nr: u32) -> usize {
+    // SAFETY: forwarded to the caller.
+    unsafe { arch::syscall0(nr as usize) }
+}
+
+/// Unused arguments are passed as 0: one inlined form for every call keeps the code small.
+///
+/// # Safety
+/// The caller upholds syscall `nr`'s contract.
+#[inline(always)]
+unsafe fn syscall4(nr: u32, a: usize, b: usize, c: usize, d: usize) -> usize {
+    // SAFETY: forwarded to the caller.
+    unsafe { arch::syscall4(nr as usize, a, b, c, d) }
+}
+
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    // Nothing in this program can panic (no indexing, no arithmetic that overflows); should a
+    // future change add a panic path, end the process rather than spin.
+    // SAFETY: exit_group is always safe to call.
+    unsafe { exit(101) }
+}

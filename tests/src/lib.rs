@@ -1,0 +1,399 @@
+//! Test harness: runs the real shipped binaries (natively or under qemu-user) alone or as PID 1
+//! of a new PID namespace, and reads what the kernel says about them in /proc.
+
+use std::ffi::{OsStr, OsString};
+use std::fs;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+pub use xtask::{ARCHES, Arch};
+
+/// Every wait in the suite is bounded by this: a broken pause fails a test, never hangs it.
+pub const PATIENCE: Duration = Duration::from_secs(30);
+
+/// How the host runs one architecture's binary.
+#[derive(Debug, Clone)]
+pub struct Runner {
+    pub arch: &'static Arch,
+    pub binary: PathBuf,
+    /// The qemu-user emulator, or None when the host kernel runs the binary itself.
+    pub qemu: Option<PathBuf>,
+}
+
+impl Runner {
+    /// The runner for the architecture with this OCI name. Fails (naming the Debian package)
+    /// when a tool is missing, and when `cargo xtask dist` has not been run.
+    pub fn new(name: &str) -> Runner {
+        let arch = Arch::named(name).unwrap_or_else(|| panic!("no architecture {name}"));
+        let binary = arch.dist_binary();
+        assert!(
+            binary.is_file(),
+            "{} is missing: run `cargo xtask dist` (or `cargo xtask test`) first",
+            binary.display()
+        );
+        require_tool("unshare", "util-linux");
+        require_tool("nsenter", "util-linux");
+        let qemu = if runs_natively(arch, &binary) {
+            None
+        } else {
+            Some(require_tool(arch.qemu, "qemu-user-static"))
+        };
+        Runner { arch, binary, qemu }
+    }
+
+    /// A command that runs pause with `argv[0]` and then `args`.
+    pub fn command_with_argv0(&self, argv0: impl AsRef<OsStr>, args: &[OsString]) -> Command {
+        match &self.qemu {
+            None => {
+                let mut cmd = Command::new(&self.binary);
+                cmd.arg0(argv0).args(args);
+                cmd
+            }
+            Some(qemu) => {
+                // qemu stops reading its own options at the program path; every argument after
+                // it, dashes and all, is the guest's. -0 sets the guest's argv[0].
+                let mut cmd = Command::new(qemu);
+                cmd.arg("-0").arg(argv0).arg(&self.binary).args(args);
+                cmd
+            }
+        }
+    }
+
+    /// A command that runs pause with these arguments (argv[0] is the binary's path).
+    pub fn command(&self, args: &[&str]) -> Command {
+        let args: Vec<OsString> = args.iter().map(OsString::from).collect();
+        self.command_with_argv0(&self.binary, &args)
+    }
+
+    /// Host syscall number the sleeping process is blocked in, as /proc/PID/syscall shows it:
+    /// the arch's own pause or ppoll when native, or the host call qemu makes for it.
+    pub fn sleep_syscall(&self) -> i64 {
+        let uses_ppoll = matches!(self.arch.name, "arm64" | "riscv64" | "loong64");
+        match (&self.qemu, self.arch.name) {
+            (None, "amd64") => 34, // pause
+            (None, "386") => 29,   // pause, i386 numbering (the task is a 32-bit one)
+            (None, other) => panic!("no native sleep number for {other}"),
+            (Some(_), _) if uses_ppoll => 271, // guest ppoll -> host ppoll
+            (Some(_), _) => 130,               // guest pause -> host rt_sigsuspend
+        }
+    }
+
+    /// Starts pause as an ordinary process (not PID 1).
+    pub fn spawn(&self, args: &[&str]) -> Pause {
+        Pause::start(self.command(args), false, self)
+    }
+
+    /// Starts pause as PID 1 of a new PID namespace.
+    pub fn spawn_as_init(&self, args: &[&str]) -> Pause {
+        let inner = self.command(args);
+        let mut cmd = Command::new("unshare");
+        // --kill-child: if unshare goes, so does the namespace, even when a test panics.
+        cmd.args(["--pid", "--fork", "--kill-child", "--"]);
+        cmd.arg(inner.get_program()).args(inner.get_args());
+        Pause::start(cmd, true, self)
+    }
+}
+
+/// amd64 binaries run on the (amd64) host; so do 386 ones where the kernel has IA-32
+/// emulation, which exercises the real kernel's 32-bit signal frames rather than qemu's.
+fn runs_natively(arch: &Arch, binary: &Path) -> bool {
+    static IA32: OnceLock<bool> = OnceLock::new();
+    match arch.name {
+        "amd64" => cfg!(target_arch = "x86_64"),
+        "386" if cfg!(target_arch = "x86_64") => *IA32.get_or_init(|| {
+            let native = Command::new(binary)
+                .arg("-v")
+                .output()
+                .is_ok_and(|o| o.status.success());
+            if !native {
+                eprintln!("note: this kernel cannot run i386 binaries; 386 runs under qemu");
+            }
+            native
+        }),
+        _ => false,
+    }
+}
+
+/// The absolute path of `tool`, or a panic that names the Debian package providing it.
+pub fn require_tool(tool: &str, package: &str) -> PathBuf {
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .chain(["/usr/sbin".into(), "/sbin".into()])
+        .map(|dir| dir.join(tool))
+        .find(|path| path.is_file())
+        .unwrap_or_else(|| panic!("`{tool}` not found: install the Debian package {package}"))
+}
+
+/// A running pause (or the unshare holding it as PID 1), with its output going to files.
+pub struct Pause {
+    child: Option<Child>,
+    /// The host PID of the pause process itself (of qemu, under emulation).
+    pub pid: i32,
+    pub as_init: bool,
+    sleep_syscall: i64,
+    out_dir: tempfile::TempDir,
+}
+
+/// How a pause run ended.
+#[derive(Debug)]
+pub struct Ended {
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Pause {
+    /// Starts `cmd` (a command from `runner`) as an ordinary process, not PID 1.
+    pub fn from_command(runner: &Runner, cmd: Command) -> Pause {
+        Pause::start(cmd, false, runner)
+    }
+
+    fn start(mut cmd: Command, as_init: bool, runner: &Runner) -> Pause {
+        let out_dir = tempfile::tempdir().expect("temp dir");
+        let stdout = fs::File::create(out_dir.path().join("stdout")).unwrap();
+        let stderr = fs::File::create(out_dir.path().join("stderr")).unwrap();
+        let child = cmd
+            .stdin(Stdio::null())
+            .stdout(stdout)
+            .stderr(stderr)
+            .spawn()
+            .unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+        let pid = if as_init {
+            let unshare = child.id() as i32;
+            poll(&format!("unshare {unshare} to fork"), || {
+                children(unshare).first().copied()
+            })
+            .pid
+        } else {
+            child.id() as i32
+        };
+        Pause {
+            child: Some(child),
+            pid,
+            as_init,
+            sleep_syscall: runner.sleep_syscall(),
+            out_dir,
+        }
+    }
+
+    /// Waits until pause is blocked in its sleep syscall: its handlers are installed and it is
+    /// past everything it does before the loop.
+    pub fn wait_until_sleeping(&self) -> &Self {
+        let path = format!("/proc/{}/syscall", self.pid);
+        poll(
+            &format!(
+                "pid {} to sleep in syscall {}",
+                self.pid, self.sleep_syscall
+            ),
+            || {
+                let text = fs::read_to_string(&path).ok()?;
+                let nr: i64 = text.split_whitespace().next()?.parse().ok()?;
+                (nr == self.sleep_syscall).then_some(())
+            },
+        );
+        self
+    }
+
+    pub fn signal(&self, signo: i32) {
+        // SAFETY: kill(2) with a PID we started and still hold (not yet waited for).
+        let rc = unsafe { libc::kill(self.pid, signo) };
+        assert_eq!(
+            rc,
+            0,
+            "kill({}, {signo}): {}",
+            self.pid,
+            std::io::Error::last_os_error()
+        );
+    }
+
+    /// Runs a shell script inside pause's PID namespace (pause must be PID 1 of it). Its
+    /// background jobs outlive it and so become pause's orphans.
+    pub fn run_inside(&self, script: &str) {
+        assert!(
+            self.as_init,
+            "run_inside needs pause as PID 1 of its namespace"
+        );
+        let mut child = Command::new("nsenter")
+            .args([
+                "--target",
+                &self.pid.to_string(),
+                "--pid",
+                "--",
+                "sh",
+                "-c",
+                script,
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("nsenter");
+        let status = wait_bounded(&mut child, PATIENCE);
+        assert!(
+            status.success(),
+            "script inside the namespace failed: {status}\n{script}"
+        );
+    }
+
+    /// Waits for the run to end (within PATIENCE) and collects its output.
+    pub fn wait(mut self) -> Ended {
+        let mut child = self.child.take().expect("waited twice");
+        let status = wait_bounded(&mut child, PATIENCE);
+        let read = |name| fs::read_to_string(self.out_dir.path().join(name)).unwrap();
+        Ended {
+            status,
+            stdout: read("stdout"),
+            stderr: read("stderr"),
+        }
+    }
+
+    /// Sends `signo` and waits for the run to end.
+    pub fn stop_with(self, signo: i32) -> Ended {
+        self.signal(signo);
+        self.wait()
+    }
+
+    /// What pause has written to stderr so far.
+    pub fn stderr_so_far(&self) -> String {
+        fs::read_to_string(self.out_dir.path().join("stderr")).unwrap()
+    }
+
+    /// Utime + stime, in clock ticks, of the thread that runs pause's code: the process itself
+    /// natively, qemu's main thread under emulation (qemu's own helper thread is left out).
+    pub fn cpu_ticks(&self) -> u64 {
+        let stat = proc_stat_of(&format!("/proc/{0}/task/{0}/stat", self.pid), self.pid)
+            .expect("pause is gone");
+        stat.utime + stat.stime
+    }
+
+    /// Voluntary + involuntary context switches of that same thread: each one is a wake-up.
+    pub fn context_switches(&self) -> u64 {
+        let status = fs::read_to_string(format!("/proc/{0}/task/{0}/status", self.pid))
+            .expect("pause is gone");
+        status
+            .lines()
+            .filter(|l| l.contains("ctxt_switches:"))
+            .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+            .sum()
+    }
+
+    /// The process state letter (S, T, Z...).
+    pub fn state(&self) -> char {
+        proc_stat(self.pid).expect("pause is gone").state
+    }
+
+    /// Pause's children and their states, as the host's /proc sees them.
+    pub fn children(&self) -> Vec<ProcStat> {
+        children(self.pid)
+    }
+
+    /// Waits until pause has no children left at all: every orphan has exited and been
+    /// reaped. On time-out, fails with how many are left and how many are zombies.
+    pub fn wait_until_childless(&self) {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let left = self.children();
+            if left.is_empty() {
+                return;
+            }
+            if Instant::now() > deadline {
+                let zombies = left.iter().filter(|c| c.state == 'Z').count();
+                panic!(
+                    "{} children never reaped, {zombies} of them zombies",
+                    left.len()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Pause {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            // unshare --kill-child takes the namespace with it.
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// The fields of /proc/PID/stat the suite uses.
+#[derive(Debug, Clone, Copy)]
+pub struct ProcStat {
+    pub pid: i32,
+    pub state: char,
+    pub ppid: i32,
+    pub utime: u64,
+    pub stime: u64,
+}
+
+pub fn proc_stat(pid: i32) -> Option<ProcStat> {
+    proc_stat_of(&format!("/proc/{pid}/stat"), pid)
+}
+
+fn proc_stat_of(path: &str, pid: i32) -> Option<ProcStat> {
+    let text = fs::read_to_string(path).ok()?;
+    // The command name is in parentheses and may contain anything: split after the last ')'.
+    let rest = &text[text.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    Some(ProcStat {
+        pid,
+        state: fields[0].chars().next()?,
+        ppid: fields[1].parse().ok()?,
+        utime: fields[11].parse().ok()?,
+        stime: fields[12].parse().ok()?,
+    })
+}
+
+/// All processes whose parent is `parent`.
+pub fn children(parent: i32) -> Vec<ProcStat> {
+    fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter_map(proc_stat)
+        .filter(|s| s.ppid == parent)
+        .collect()
+}
+
+/// Polls `check` every 10 ms until it yields a value; panics naming `what` after PATIENCE.
+pub fn poll<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Waits for `child` at most `limit`; kills it and fails the test past that.
+pub fn wait_bounded(child: &mut Child, limit: Duration) -> ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "process {} still running after {limit:?}: killed",
+                child.id()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// The exact line pause prints for `-v`.
+pub fn version_line() -> String {
+    format!("pause {}\n", env!("CARGO_PKG_VERSION"))
+}
+
+pub const WARNING: &str = "Warning: pause should be the first process\n";
+pub const GOT_SIGTERM: &str = "Shutting down, got signal: Terminated\n";
+pub const GOT_SIGINT: &str = "Shutting down, got signal: Interrupt\n";

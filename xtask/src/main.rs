@@ -1,0 +1,175 @@
+//! `cargo xtask dist` builds every architecture into target/dist; `cargo xtask test` builds and
+//! then runs the whole suite.
+
+use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use xtask::elf::ElfFacts;
+use xtask::{ARCHES, dist_dir, target_dir, workspace_root};
+
+#[derive(Parser)]
+#[command(about = "Build, package and test pause")]
+struct Cli {
+    #[command(subcommand)]
+    command: Task,
+}
+
+#[derive(Subcommand)]
+enum Task {
+    /// Build pause for every architecture into target/dist and print their sizes.
+    Dist,
+    /// Build (as `dist`), then run the whole test suite; extra arguments go to the test binaries.
+    Test {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+}
+
+type Result<T = ()> = std::result::Result<T, String>;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Task::Dist => dist(),
+        Task::Test { args } => dist().and_then(|()| test(&args)),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn dist() -> Result {
+    let root = workspace_root();
+    let tools = ensure_toolchain()?;
+
+    let mut build = cargo();
+    build
+        .current_dir(&root)
+        .args(["build", "--release", "--locked", "--package", "pause"])
+        .args(["--config", ".cargo/pause.toml"])
+        // build-std and asm on powerpc64/s390x are unstable: the same switch the Linux kernel
+        // uses to build its Rust code with a stable compiler.
+        .env("RUSTC_BOOTSTRAP", "1")
+        // The flags in .cargo/pause.toml are part of what makes the bytes reproducible; a
+        // RUSTFLAGS from the caller's environment would silently replace them.
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS");
+    for arch in &ARCHES {
+        build.args(["--target", arch.triple]);
+    }
+    run(&mut build)?;
+
+    let dist = dist_dir();
+    std::fs::create_dir_all(&dist).map_err(|e| format!("{}: {e}", dist.display()))?;
+    println!("{:<8} {:>6} {:>7}  file", "arch", "bytes", "budget");
+    for arch in &ARCHES {
+        let linked = target_dir().join(arch.triple).join("release/pause");
+        let shipped = arch.dist_binary();
+        // Section headers are for linkers and debuggers; the kernel and qemu load by program
+        // headers alone. Dropping them (and the section name table) is a third of the file.
+        run(Command::new(&tools.objcopy)
+            .arg("--strip-sections")
+            .arg(&linked)
+            .arg(&shipped))?;
+        let bytes = std::fs::read(&shipped).map_err(|e| format!("{}: {e}", shipped.display()))?;
+        ElfFacts::parse(&bytes)
+            .and_then(|facts| facts.check_shipped_shape(arch.elf_machine, bytes.len() as u64))
+            .map_err(|e| format!("{}: {e}", shipped.display()))?;
+        let size = bytes.len() as u64;
+        println!(
+            "{:<8} {:>6} {:>7}  {}{}",
+            arch.name,
+            size,
+            arch.budget,
+            relative(&shipped, &root).display(),
+            if size > arch.budget {
+                "  OVER BUDGET"
+            } else {
+                ""
+            }
+        );
+    }
+    println!("{}", tools.rustc_version);
+    Ok(())
+}
+
+fn test(args: &[String]) -> Result {
+    let mut cargo_test = cargo();
+    cargo_test
+        .current_dir(workspace_root())
+        .args([
+            "test",
+            "--locked",
+            "--package",
+            "xtask",
+            "--package",
+            "pause-tests",
+        ])
+        .arg("--")
+        // Most tests wait on processes and the kernel, not the CPU.
+        .arg("--test-threads=4")
+        .args(args);
+    run(&mut cargo_test)
+}
+
+struct Toolchain {
+    objcopy: PathBuf,
+    rustc_version: String,
+}
+
+/// Makes sure the active toolchain has what the build needs: a fresh machine has the compiler
+/// and nothing else, and RUSTUP_AUTO_INSTALL=0 means nobody installs it for us.
+fn ensure_toolchain() -> Result<Toolchain> {
+    run(Command::new("rustup").args(["--quiet", "component", "add", "rust-src", "llvm-tools"]))
+        .map_err(|e| {
+            format!("{e}\n(rust-src feeds build-std; llvm-tools provides llvm-objcopy)")
+        })?;
+    let sysroot = output(Command::new("rustc").args(["--print", "sysroot"]))?;
+    let verbose = output(Command::new("rustc").arg("-vV"))?;
+    let host = verbose
+        .lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .ok_or("rustc -vV printed no host line")?;
+    let objcopy = Path::new(sysroot.trim())
+        .join("lib/rustlib")
+        .join(host)
+        .join("bin/llvm-objcopy");
+    let rustc_version = verbose.lines().next().unwrap_or_default().to_string();
+    Ok(Toolchain {
+        objcopy,
+        rustc_version,
+    })
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
+fn run(cmd: &mut Command) -> Result {
+    let status = cmd.status().map_err(|e| format!("{cmd:?}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{cmd:?} failed: {status}"))
+    }
+}
+
+fn output(cmd: &mut Command) -> Result<String> {
+    let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{cmd:?} failed: {}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    String::from_utf8(out.stdout).map_err(|e| format!("{cmd:?}: {e}"))
+}
+
+fn relative<'a>(path: &'a Path, root: &Path) -> &'a Path {
+    path.strip_prefix(root).unwrap_or(path)
+}
