@@ -46,7 +46,7 @@ pub unsafe extern "C" fn start(stack: *const usize) -> ! {
             exit(0);
         }
 
-        if syscall0(__NR_getpid) != 1 {
+        if arch::syscall0(__NR_getpid as usize) != 1 {
             // Not an error: pause also sees use outside of infra containers.
             write(STDERR, NOT_FIRST);
         }
@@ -93,9 +93,14 @@ extern "C" fn shut_down(signo: c_int) {
 /// SIGCHLD: collect every child that has exited; signals do not queue, so one SIGCHLD may stand
 /// for many children.
 extern "C" fn reap_children(_: c_int) {
-    // SAFETY: wait4 with no status or rusage pointers.
-    unsafe {
-        while (syscall4(__NR_wait4, -1isize as usize, 0, WNOHANG as usize, 0) as isize) > 0 {}
+    const ANY_CHILD: usize = -1isize as usize;
+    loop {
+        // SAFETY: wait4 with no status or rusage pointers.
+        let pid = unsafe { arch::syscall4(__NR_wait4 as usize, ANY_CHILD, 0, WNOHANG as usize, 0) };
+        // 0: children left, none exited yet; -ECHILD: no children at all.
+        if pid as isize <= 0 {
+            break;
+        }
     }
 }
 
@@ -115,8 +120,8 @@ unsafe fn install_handler(
     arch::set_restorer(&mut action);
     // SAFETY: the kernel reads `action`; we ask for no old action back.
     unsafe {
-        syscall4(
-            __NR_rt_sigaction,
+        arch::syscall4(
+            __NR_rt_sigaction as usize,
             signo as usize,
             &action as *const _ as usize,
             null_mut::<kernel_sigaction>() as usize,
@@ -138,7 +143,12 @@ const fn signal_bit(signo: u32) -> usize {
 unsafe fn write(fd: usize, bytes: &[u8]) {
     // SAFETY: the kernel reads bytes.len() bytes from a live slice.
     unsafe {
-        syscall4(__NR_write, fd, bytes.as_ptr() as usize, bytes.len(), 0);
+        arch::syscall3(
+            __NR_write as usize,
+            fd,
+            bytes.as_ptr() as usize,
+            bytes.len(),
+        );
     }
 }
 
@@ -149,27 +159,9 @@ unsafe fn write(fd: usize, bytes: &[u8]) {
 unsafe fn exit(status: usize) -> ! {
     // SAFETY: exit_group does not return.
     unsafe {
-        syscall4(__NR_exit_group, status, 0, 0, 0);
+        arch::syscall1(__NR_exit_group as usize, status);
         core::hint::unreachable_unchecked()
     }
-}
-
-/// # Safety
-/// The caller upholds syscall `nr`'s contract.
-#[inline(always)]
-unsafe fn syscall0(nr: u32) -> usize {
-    // SAFETY: forwarded to the caller.
-    unsafe { arch::syscall0(nr as usize) }
-}
-
-/// Unused arguments are passed as 0: one inlined form for every call keeps the code small.
-///
-/// # Safety
-/// The caller upholds syscall `nr`'s contract.
-#[inline(always)]
-unsafe fn syscall4(nr: u32, a: usize, b: usize, c: usize, d: usize) -> usize {
-    // SAFETY: forwarded to the caller.
-    unsafe { arch::syscall4(nr as usize, a, b, c, d) }
 }
 
 #[panic_handler]

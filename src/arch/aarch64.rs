@@ -8,7 +8,7 @@
 //!   waits, with no timeout, until a handler has run.
 
 use linux_raw_sys::general::{__NR_ppoll, __NR_rt_sigreturn, SA_RESTORER, kernel_sigaction};
-pub use sc::{syscall0, syscall4};
+pub use sc::{syscall0, syscall1, syscall3, syscall4};
 
 /// The ELF entry point.
 ///

@@ -2,7 +2,7 @@
 //! - `_start`: the ELF entry point; hands the initial stack pointer to `crate::start`;
 //! - `set_restorer`: fills in the signal-return trampoline where this arch wants one from us;
 //! - `sleep_until_signal`: blocks in the kernel, no timer, until a handler has run;
-//! - `syscall0`/`syscall4`: raw syscalls, returning -errno on failure.
+//! - `syscall0`, `syscall1`, `syscall3`, `syscall4`: raw syscalls, returning -errno on failure.
 
 #[cfg(target_arch = "x86_64")]
 #[path = "x86_64.rs"]
@@ -50,4 +50,4 @@ compile_error!(
     "pause supports x86_64, aarch64, arm, powerpc64, s390x, riscv64, x86 and loongarch64 Linux"
 );
 
-pub use imp::{set_restorer, sleep_until_signal, syscall0, syscall4};
+pub use imp::{set_restorer, sleep_until_signal, syscall0, syscall1, syscall3, syscall4};

@@ -8,7 +8,7 @@
 //! - sleep: no pause(2) in the generic syscall table: ppoll(NULL, 0, NULL, NULL).
 
 use linux_raw_sys::general::{__NR_ppoll, kernel_sigaction};
-pub use sc::{syscall0, syscall4};
+pub use sc::{syscall0, syscall1, syscall3, syscall4};
 
 /// The ELF entry point.
 ///

@@ -10,7 +10,7 @@
 //! - sleep: pause(2) exists.
 
 use linux_raw_sys::general::{__NR_pause, __NR_rt_sigreturn, SA_RESTORER, kernel_sigaction};
-pub use sc::{syscall0, syscall4};
+pub use sc::{syscall0, syscall1, syscall3, syscall4};
 
 /// The ELF entry point.
 ///

@@ -18,7 +18,7 @@ struct Cli {
 enum Task {
     /// Build pause for every architecture into target/dist and print their sizes.
     Dist,
-    /// Build (as `dist`), then run the whole test suite; extra arguments go to the test binaries.
+    /// Build (as `dist`), then run the whole test suite; extra arguments go to `cargo nextest run`.
     Test {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
@@ -98,22 +98,28 @@ fn dist() -> Result {
 }
 
 fn test(args: &[String]) -> Result {
-    let mut cargo_test = cargo();
-    cargo_test
+    // nextest: each test in its own process, and one summary for the whole suite at the end.
+    let mut nextest = cargo();
+    nextest
         .current_dir(workspace_root())
         .args([
-            "test",
+            "nextest",
+            "run",
             "--locked",
             "--package",
             "xtask",
             "--package",
             "pause-tests",
         ])
-        .arg("--")
-        // Most tests wait on processes and the kernel, not the CPU.
-        .arg("--test-threads=4")
+        // Most tests wait on processes and the kernel, not on the CPU.
+        .args(["--test-threads", "4", "--no-fail-fast"])
         .args(args);
-    run(&mut cargo_test)
+    run(&mut nextest).map_err(|e| {
+        format!(
+            "{e}
+(the suite runs under cargo-nextest: `cargo install --locked cargo-nextest`)"
+        )
+    })
 }
 
 struct Toolchain {

@@ -1,0 +1,114 @@
+//! What `cargo xtask dist` ships: sizes within budget, the promised ELF shape, no trace of the
+//! build machine, and the same bytes from a copy of the sources at another path.
+
+use pause_tests::{ARCHES, require_tool};
+use std::path::Path;
+use std::process::Command;
+use xtask::elf::ElfFacts;
+use xtask::workspace_root;
+
+fn shipped(arch: &xtask::Arch) -> Vec<u8> {
+    let path = arch.dist_binary();
+    std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (run `cargo xtask dist` first)", path.display()))
+}
+
+#[test]
+fn every_binary_is_within_its_budget() {
+    for arch in &ARCHES {
+        let size = shipped(arch).len() as u64;
+        assert!(
+            size <= arch.budget,
+            "{}: {size} bytes, budget {}",
+            arch.name,
+            arch.budget
+        );
+    }
+}
+
+#[test]
+fn every_binary_is_a_static_single_segment_elf() {
+    for arch in &ARCHES {
+        let bytes = shipped(arch);
+        let facts = ElfFacts::parse(&bytes).unwrap();
+        facts
+            .check_shipped_shape(arch.elf_machine, bytes.len() as u64)
+            .unwrap_or_else(|e| panic!("{}: {e}", arch.name));
+        assert_eq!(
+            facts.is_64,
+            !matches!(arch.name, "arm" | "386"),
+            "{}",
+            arch.name
+        );
+    }
+}
+
+#[test]
+fn no_trace_of_the_build_machine() {
+    let root = workspace_root();
+    let home = std::env::var("HOME").unwrap_or_else(|_| "/root".into());
+    let traces = [
+        root.to_str().unwrap(),
+        home.as_str(),
+        "/rustc/",
+        ".cargo",
+        "registry",
+        "rustlib",
+    ];
+    for arch in &ARCHES {
+        let bytes = shipped(arch);
+        for trace in traces {
+            let found = bytes.windows(trace.len()).any(|w| w == trace.as_bytes());
+            assert!(!found, "{}: contains {trace:?}", arch.name);
+        }
+    }
+}
+
+/// Copies the sources (tracked and new, as git sees them) to a directory of another name and
+/// depth, builds there with its own target directory, and compares every shipped file.
+#[test]
+fn the_same_bytes_from_another_path() {
+    let git = require_tool("git", "git");
+    let root = workspace_root();
+    let listing = Command::new(git)
+        .current_dir(&root)
+        .args([
+            "ls-files",
+            "-z",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+        ])
+        .output()
+        .expect("git ls-files");
+    assert!(listing.status.success());
+    let elsewhere = tempfile::tempdir().unwrap();
+    let copy = elsewhere.path().join("some/other/place");
+    for file in listing.stdout.split(|b| *b == 0).filter(|f| !f.is_empty()) {
+        let relative = Path::new(std::str::from_utf8(file).unwrap());
+        if !root.join(relative).is_file() {
+            continue; // deleted in the work tree but not yet in the index
+        }
+        std::fs::create_dir_all(copy.join(relative).parent().unwrap()).unwrap();
+        std::fs::copy(root.join(relative), copy.join(relative)).unwrap();
+    }
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .current_dir(&copy)
+        .args(["xtask", "dist"])
+        .env("CARGO_TARGET_DIR", copy.join("target"))
+        .status()
+        .expect("cargo xtask dist in the copy");
+    assert!(status.success());
+    for arch in &ARCHES {
+        let theirs = std::fs::read(
+            copy.join("target/dist")
+                .join(format!("pause-linux-{}", arch.name)),
+        )
+        .unwrap();
+        assert!(
+            theirs == shipped(arch),
+            "{}: the copy built different bytes",
+            arch.name
+        );
+    }
+}
