@@ -1,6 +1,8 @@
 //! Test harness: runs the real shipped binaries (natively or under qemu-user) alone or as PID 1
 //! of a new PID namespace, and reads what the kernel says about them in /proc.
 
+pub mod containers;
+
 use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::os::unix::process::CommandExt;

@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use xtask::elf::ElfFacts;
-use xtask::{ARCHES, dist_dir, target_dir, workspace_root};
+use xtask::{ARCHES, dist_dir, oci, target_dir, workspace_root};
 
 #[derive(Parser)]
 #[command(about = "Build, package and test pause")]
@@ -16,7 +16,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Task {
-    /// Build pause for every architecture into target/dist and print their sizes.
+    /// Build pause for every architecture into target/dist, with the multi-arch OCI image
+    /// archive target/dist/pause-oci.tar, and print their sizes.
     Dist,
     /// Build (as `dist`), then run the whole test suite; extra arguments go to `cargo nextest run`.
     Test {
@@ -94,7 +95,88 @@ fn dist() -> Result {
         );
     }
     println!("{}", tools.rustc_version);
+    image_archive(&root)
+}
+
+/// Writes target/dist/pause-oci.tar from the binaries `dist` just shipped.
+fn image_archive(root: &Path) -> Result {
+    let info = image_info(root)?;
+    let mut binaries = Vec::new();
+    for arch in &ARCHES {
+        let path = arch.dist_binary();
+        binaries.push((
+            arch,
+            std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?,
+        ));
+    }
+    let archive = oci::build_archive(&info, &binaries);
+    let path = dist_dir().join("pause-oci.tar");
+    std::fs::write(&path, &archive.tar).map_err(|e| format!("{}: {e}", path.display()))?;
+    println!();
+    println!(
+        "{:<12} {:>8} {:>6} {:>5} {:>7}",
+        "platform", "manifest", "config", "layer", "pulled"
+    );
+    for image in &archive.images {
+        let platform = match image.arch.variant {
+            Some(variant) => format!("{}/{variant}", image.arch.name),
+            None => image.arch.name.to_string(),
+        };
+        println!(
+            "{platform:<12} {:>8} {:>6} {:>5} {:>7}",
+            image.manifest.bytes.len(),
+            image.config.bytes.len(),
+            image.layer.bytes.len(),
+            image.pulled_bytes()
+        );
+    }
+    println!(
+        "{} ({} bytes, index sha256:{})",
+        relative(&path, root).display(),
+        archive.tar.len(),
+        archive.index.hex_digest()
+    );
     Ok(())
+}
+
+/// Version, description, source and license of the pause package, as Cargo reads them.
+fn image_info(root: &Path) -> Result<oci::ImageInfo> {
+    let metadata = output(cargo().current_dir(root).args([
+        "metadata",
+        "--no-deps",
+        "--format-version",
+        "1",
+        "--locked",
+    ]))?;
+    let metadata: serde_json::Value =
+        serde_json::from_str(&metadata).map_err(|e| format!("cargo metadata: {e}"))?;
+    let package = metadata["packages"]
+        .as_array()
+        .and_then(|packages| packages.iter().find(|p| p["name"] == "pause"))
+        .ok_or("cargo metadata lists no pause package")?;
+    let field = |name: &str| {
+        package[name]
+            .as_str()
+            .map(str::to_string)
+            .ok_or(format!("Cargo.toml of pause has no {name}"))
+    };
+    let source_date_epoch = match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(value) => Some(
+            value
+                .trim()
+                .parse()
+                .map_err(|e| format!("SOURCE_DATE_EPOCH={value:?}: {e}"))?,
+        ),
+        Err(_) => None,
+    };
+    Ok(oci::ImageInfo {
+        version: field("version")?,
+        title: field("name")?,
+        description: field("description")?,
+        source: field("repository")?,
+        licenses: field("license")?,
+        source_date_epoch,
+    })
 }
 
 fn test(args: &[String]) -> Result {

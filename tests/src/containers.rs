@@ -1,0 +1,307 @@
+//! Real container tooling for the image tests: an app rootfs from busybox-static, podman with
+//! its own storage, runc with its own state, a private containerd. Each piece lives in its own
+//! temporary directory and is torn down on drop.
+
+use crate::{PATIENCE, poll, require_tool, wait_bounded};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use xtask::elf::ElfFacts;
+
+/// The image archive `cargo xtask dist` wrote.
+pub fn image_archive() -> PathBuf {
+    let path = xtask::dist_dir().join("pause-oci.tar");
+    assert!(
+        path.is_file(),
+        "{} is missing: run `cargo xtask dist`",
+        path.display()
+    );
+    path
+}
+
+/// Runs `cmd` to completion within PATIENCE and returns its output; fails on a non-zero exit.
+pub fn run_ok(cmd: &mut Command) -> Output {
+    let output = output_of(cmd);
+    assert!(
+        output.status.success(),
+        "{cmd:?}: {}\nstdout: {}\nstderr: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// Runs `cmd` to completion within PATIENCE, whatever its exit status.
+pub fn output_of(cmd: &mut Command) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, err) = (dir.path().join("out"), dir.path().join("err"));
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(fs::File::create(&out).unwrap())
+        .stderr(fs::File::create(&err).unwrap())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    let status = wait_bounded(&mut child, PATIENCE);
+    Output {
+        status,
+        stdout: fs::read(out).unwrap(),
+        stderr: fs::read(err).unwrap(),
+    }
+}
+
+pub fn stdout_of(cmd: &mut Command) -> String {
+    String::from_utf8(run_ok(cmd).stdout).unwrap()
+}
+
+/// A throwaway "app" root filesystem: static busybox and a link for each of its applets, and
+/// a one-line web page for its httpd to serve.
+pub fn busybox_rootfs(dir: &Path) -> PathBuf {
+    let busybox = Path::new("/bin/busybox");
+    let bytes = fs::read(busybox).unwrap_or_else(|_| {
+        panic!("/bin/busybox missing: install the Debian package busybox-static")
+    });
+    let facts = ElfFacts::parse(&bytes).unwrap();
+    assert!(
+        !facts
+            .segments
+            .iter()
+            .any(|s| s.p_type == object::elf::PT_INTERP),
+        "/bin/busybox is dynamically linked: install the Debian package busybox-static"
+    );
+    let rootfs = dir.join("rootfs");
+    for sub in ["bin", "proc", "dev", "sys", "tmp", "etc", "www"] {
+        fs::create_dir_all(rootfs.join(sub)).unwrap();
+    }
+    fs::copy(busybox, rootfs.join("bin/busybox")).unwrap();
+    let applets = stdout_of(Command::new(busybox).arg("--list"));
+    for applet in applets.lines().filter(|a| *a != "busybox") {
+        std::os::unix::fs::symlink("busybox", rootfs.join("bin").join(applet)).unwrap();
+    }
+    fs::write(rootfs.join("www/index.html"), "hello from the app\n").unwrap();
+    rootfs
+}
+
+/// podman with storage, run state and configuration of its own (see platform notes: vfs,
+/// runc, cgroupfs, file events, and rlimits this sandbox allows).
+pub struct Podman {
+    pub dir: tempfile::TempDir,
+}
+
+impl Podman {
+    pub fn isolated() -> Podman {
+        require_tool("podman", "podman");
+        require_tool("runc", "runc");
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(
+            dir.path().join("containers.conf"),
+            "[containers]\n\
+             default_ulimits = [\"nofile=1024:1024\", \"nproc=1024:1024\"]\n\
+             [engine]\n\
+             events_logger = \"file\"\n\
+             cgroup_manager = \"cgroupfs\"\n\
+             runtime = \"runc\"\n",
+        )
+        .unwrap();
+        Podman { dir }
+    }
+
+    pub fn cmd(&self) -> Command {
+        let mut cmd = Command::new("podman");
+        let dir = self.dir.path();
+        cmd.env("CONTAINERS_CONF", dir.join("containers.conf"))
+            .arg("--root")
+            .arg(dir.join("root"))
+            .arg("--runroot")
+            .arg(dir.join("run"))
+            .args(["--storage-driver", "vfs"]);
+        cmd
+    }
+
+    /// Imports a busybox rootfs as `localhost/busybox:test`.
+    pub fn import_busybox(&self) {
+        let rootfs = busybox_rootfs(self.dir.path());
+        let tarball = self.dir.path().join("busybox.tar");
+        run_ok(
+            Command::new("tar")
+                .arg("-C")
+                .arg(&rootfs)
+                .arg("-cf")
+                .arg(&tarball)
+                .arg("."),
+        );
+        run_ok(
+            self.cmd()
+                .arg("import")
+                .arg("-q")
+                .arg(&tarball)
+                .arg("localhost/busybox:test"),
+        );
+    }
+}
+
+impl Drop for Podman {
+    fn drop(&mut self) {
+        // Stop whatever a failed test left running, then free the storage (vfs layers are
+        // plain directories; overlay mounts would not be).
+        let _ = output_of(self.cmd().args(["pod", "rm", "--all", "--force"]));
+        let _ = output_of(self.cmd().args(["rm", "--all", "--force"]));
+    }
+}
+
+/// runc with a state directory of its own.
+pub struct Runc {
+    pub state: tempfile::TempDir,
+}
+
+impl Runc {
+    pub fn isolated() -> Runc {
+        require_tool("runc", "runc");
+        Runc {
+            state: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn cmd(&self) -> Command {
+        let mut cmd = Command::new("runc");
+        cmd.arg("--root").arg(self.state.path());
+        cmd
+    }
+
+    /// `runc run` in the foreground (it forwards signals and exits with the container's
+    /// status), its output in files under `logs`.
+    pub fn spawn_run(&self, bundle: &Path, id: &str, logs: &Path) -> Child {
+        self.cmd()
+            .args(["run", "--bundle"])
+            .arg(bundle)
+            .arg(id)
+            .stdin(Stdio::null())
+            .stdout(fs::File::create(logs.join(format!("{id}.out"))).unwrap())
+            .stderr(fs::File::create(logs.join(format!("{id}.err"))).unwrap())
+            .spawn()
+            .expect("runc run")
+    }
+
+    /// The host PID of a running container's init, once runc reports it running.
+    pub fn pid(&self, id: &str) -> i32 {
+        poll(&format!("container {id} to run"), || {
+            let out = output_of(self.cmd().args(["state", id]));
+            let state: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+            (state["status"] == "running")
+                .then(|| state["pid"].as_i64())?
+                .map(|p| p as i32)
+        })
+    }
+}
+
+impl Drop for Runc {
+    fn drop(&mut self) {
+        let out = output_of(self.cmd().args(["list", "--quiet"]));
+        for id in String::from_utf8_lossy(&out.stdout).lines() {
+            let _ = output_of(self.cmd().args(["delete", "--force", id]));
+        }
+    }
+}
+
+/// A private containerd (its CRI plugin serving the kubelet's API) under a temp directory.
+pub struct Containerd {
+    pub dir: tempfile::TempDir,
+    child: Child,
+}
+
+impl Containerd {
+    /// Starts containerd with `sandbox_image` as the CRI plugin's pause image.
+    pub fn start(sandbox_image: &str) -> Containerd {
+        require_tool("containerd", "containerd");
+        require_tool("containerd-shim-runc-v2", "containerd");
+        require_tool("ctr", "containerd");
+        require_tool("runc", "runc");
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().display();
+        // The settings this sandbox needs (platform notes): the native snapshotter, no lowering
+        // of oom_score_adj; every path under the temp directory.
+        let config = format!(
+            r#"version = 2
+root = "{d}/root"
+state = "{d}/state"
+disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.overlayfs"]
+[grpc]
+  address = "{d}/containerd.sock"
+[ttrpc]
+  address = "{d}/containerd.sock.ttrpc"
+[plugins."io.containerd.internal.v1.opt"]
+  path = "{d}/opt"
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "{sandbox_image}"
+  restrict_oom_score_adj = true
+  stream_server_address = "127.0.0.1"
+  stream_server_port = "0"
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "native"
+    default_runtime_name = "runc"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "{d}/cni-bin"
+    conf_dir = "{d}/cni-conf"
+"#
+        );
+        fs::write(dir.path().join("config.toml"), config).unwrap();
+        let child = Command::new("containerd")
+            .arg("--config")
+            .arg(dir.path().join("config.toml"))
+            .stdin(Stdio::null())
+            .stdout(fs::File::create(dir.path().join("containerd.log")).unwrap())
+            .stderr(fs::File::create(dir.path().join("containerd.err")).unwrap())
+            .spawn()
+            .expect("containerd");
+        let containerd = Containerd { dir, child };
+        poll("containerd to answer", || {
+            output_of(containerd.ctr().arg("version"))
+                .status
+                .success()
+                .then_some(())
+        });
+        containerd
+    }
+
+    pub fn socket(&self) -> PathBuf {
+        self.dir.path().join("containerd.sock")
+    }
+
+    /// `ctr` on this containerd, in the CRI plugin's namespace.
+    pub fn ctr(&self) -> Command {
+        let mut cmd = Command::new("ctr");
+        cmd.arg("--address")
+            .arg(self.socket())
+            .args(["--namespace", "k8s.io"]);
+        cmd
+    }
+
+    /// Imports an OCI archive whose index.json tags it `tag`, as `name:tag`.
+    pub fn import(&self, archive: &Path, name: &str) {
+        run_ok(
+            self.ctr()
+                .args([
+                    "images",
+                    "import",
+                    "--all-platforms",
+                    "--snapshotter",
+                    "native",
+                ])
+                .args(["--base-name", name])
+                .arg(archive),
+        );
+    }
+
+    pub fn log(&self) -> String {
+        fs::read_to_string(self.dir.path().join("containerd.err")).unwrap_or_default()
+    }
+}
+
+impl Drop for Containerd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,265 @@
+//! The kubelet's path: containerd's CRI plugin with `sandbox_image` set to our image, driven
+//! over its gRPC socket with the calls the kubelet makes (RunPodSandbox, CreateContainer,
+//! StartContainer, StopPodSandbox, RemovePodSandbox).
+
+use hyper_util::rt::TokioIo;
+use k8s_cri::v1::runtime_service_client::RuntimeServiceClient;
+use k8s_cri::v1::{
+    ContainerConfig, ContainerMetadata, ContainerState, ContainerStatusRequest,
+    CreateContainerRequest, ImageSpec, LinuxContainerConfig, LinuxContainerSecurityContext,
+    LinuxPodSandboxConfig, LinuxSandboxSecurityContext, ListContainersRequest, NamespaceMode,
+    NamespaceOption, PodSandboxConfig, PodSandboxMetadata, PodSandboxState,
+    PodSandboxStatusRequest, RemovePodSandboxRequest, RunPodSandboxRequest, StartContainerRequest,
+    StopPodSandboxRequest, VersionRequest,
+};
+use pause_tests::containers::{Containerd, Podman, image_archive, run_ok};
+use pause_tests::{Arch, PATIENCE, poll, proc_stat};
+use std::fs;
+use std::future::Future;
+use tonic::transport::{Channel, Endpoint, Uri};
+
+/// Awaits `call` for at most PATIENCE: a stuck runtime fails the test instead of hanging it.
+async fn bounded<T>(what: &str, call: impl Future<Output = Result<T, tonic::Status>>) -> T {
+    match tokio::time::timeout(PATIENCE, call).await {
+        Ok(Ok(value)) => value,
+        Ok(Err(status)) => panic!("{what}: {status}"),
+        Err(_) => panic!("{what}: no answer within {PATIENCE:?}"),
+    }
+}
+
+async fn connect(containerd: &Containerd) -> RuntimeServiceClient<Channel> {
+    let socket = containerd.socket();
+    let channel = Endpoint::try_from("http://[::]")
+        .unwrap()
+        .connect_with_connector(tower::service_fn(move |_: Uri| {
+            let socket = socket.clone();
+            async move {
+                Ok::<_, std::io::Error>(TokioIo::new(
+                    tokio::net::UnixStream::connect(socket).await?,
+                ))
+            }
+        }))
+        .await
+        .expect("connect to containerd's socket");
+    RuntimeServiceClient::new(channel)
+}
+
+/// Pod-level namespaces: the host network (no CNI in this sandbox), and a pod PID namespace
+/// whose PID 1 is the sandbox's pause.
+fn namespaces() -> Option<NamespaceOption> {
+    Some(NamespaceOption {
+        network: NamespaceMode::Node as i32,
+        pid: NamespaceMode::Pod as i32,
+        ipc: NamespaceMode::Pod as i32,
+        ..Default::default()
+    })
+}
+
+#[test]
+fn containerd_runs_our_image_as_the_pod_sandbox() {
+    let version = env!("CARGO_PKG_VERSION");
+    let sandbox_image = format!("localhost/pause:{version}");
+    let containerd = Containerd::start(&sandbox_image);
+    // index.json tags the image with the version; ctr puts the name in front of the tag.
+    containerd.import(&image_archive(), "localhost/pause");
+
+    // An app image: busybox, saved by podman as an OCI archive and imported the same way.
+    let podman = Podman::isolated();
+    podman.import_busybox();
+    let busybox_archive = podman.dir.path().join("busybox-oci.tar");
+    run_ok(
+        podman
+            .cmd()
+            .args(["save", "--format", "oci-archive", "-o"])
+            .arg(&busybox_archive)
+            .arg("localhost/busybox:test"),
+    );
+    containerd.import(&busybox_archive, "localhost/busybox");
+
+    let logs = tempfile::tempdir().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let mut cri = connect(&containerd).await;
+        bounded("Version", cri.version(VersionRequest::default())).await;
+
+        // A pod sandbox on the host network must not set a hostname.
+        let sandbox_config = PodSandboxConfig {
+            metadata: Some(PodSandboxMetadata {
+                name: "pause-test".into(),
+                uid: "pause-test-uid".into(),
+                namespace: "default".into(),
+                attempt: 0,
+            }),
+            log_directory: logs.path().to_string_lossy().into_owned(),
+            linux: Some(LinuxPodSandboxConfig {
+                security_context: Some(LinuxSandboxSecurityContext {
+                    namespace_options: namespaces(),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let sandbox_id = bounded(
+            "RunPodSandbox",
+            cri.run_pod_sandbox(RunPodSandboxRequest {
+                config: Some(sandbox_config.clone()),
+                runtime_handler: String::new(),
+            }),
+        )
+        .await
+        .into_inner()
+        .pod_sandbox_id;
+        let status = bounded(
+            "PodSandboxStatus",
+            cri.pod_sandbox_status(PodSandboxStatusRequest {
+                pod_sandbox_id: sandbox_id.clone(),
+                verbose: true,
+            }),
+        )
+        .await
+        .into_inner();
+        assert_eq!(
+            status.status.as_ref().unwrap().state,
+            PodSandboxState::SandboxReady as i32
+        );
+
+        // The sandbox's process is our amd64 binary, as the image's user.
+        let info: serde_json::Value = serde_json::from_str(&status.info["info"]).unwrap();
+        let pid = info["pid"].as_i64().expect("sandbox pid") as i32;
+        let exe = fs::read(format!("/proc/{pid}/exe")).unwrap();
+        assert!(exe == fs::read(Arch::named("amd64").unwrap().dist_binary()).unwrap());
+        let proc_status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        let uid_line = proc_status.lines().find(|l| l.starts_with("Uid:")).unwrap();
+        assert_eq!(
+            uid_line.split_whitespace().nth(1),
+            Some("65535"),
+            "{uid_line}"
+        );
+
+        let container_id = bounded(
+            "CreateContainer",
+            cri.create_container(CreateContainerRequest {
+                pod_sandbox_id: sandbox_id.clone(),
+                config: Some(ContainerConfig {
+                    metadata: Some(ContainerMetadata {
+                        name: "app".into(),
+                        attempt: 0,
+                    }),
+                    image: Some(ImageSpec {
+                        image: "localhost/busybox:test".into(),
+                        ..Default::default()
+                    }),
+                    command: vec!["ps".into(), "-o".into(), "pid,comm".into()],
+                    log_path: "app.log".into(),
+                    linux: Some(LinuxContainerConfig {
+                        security_context: Some(LinuxContainerSecurityContext {
+                            namespace_options: namespaces(),
+                            ..Default::default()
+                        }),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                }),
+                sandbox_config: Some(sandbox_config),
+            }),
+        )
+        .await
+        .into_inner()
+        .container_id;
+        bounded(
+            "StartContainer",
+            cri.start_container(StartContainerRequest {
+                container_id: container_id.clone(),
+            }),
+        )
+        .await;
+
+        // Wait (bounded) for the app to exit, then read what it saw.
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        let exit_code = loop {
+            let status = bounded(
+                "ContainerStatus",
+                cri.container_status(ContainerStatusRequest {
+                    container_id: container_id.clone(),
+                    verbose: false,
+                }),
+            )
+            .await
+            .into_inner()
+            .status
+            .unwrap();
+            if status.state == ContainerState::ContainerExited as i32 {
+                break status.exit_code;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the app never exited"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        };
+        assert_eq!(exit_code, 0);
+        // CRI log lines: "<time> <stream> <tag> <message>".
+        let log = fs::read_to_string(logs.path().join("app.log")).unwrap();
+        let seen: Vec<Vec<&str>> = log
+            .lines()
+            .map(|l| {
+                l.splitn(4, ' ')
+                    .nth(3)
+                    .unwrap_or("")
+                    .split_whitespace()
+                    .collect()
+            })
+            .collect();
+        assert!(
+            seen.contains(&vec!["1", "pause"]),
+            "pause is not PID 1 of the pod:\n{log}"
+        );
+
+        bounded(
+            "StopPodSandbox",
+            cri.stop_pod_sandbox(StopPodSandboxRequest {
+                pod_sandbox_id: sandbox_id.clone(),
+            }),
+        )
+        .await;
+        poll("the sandbox process to end", || {
+            proc_stat(pid).is_none_or(|s| s.state == 'Z').then_some(())
+        });
+        let status = bounded(
+            "PodSandboxStatus",
+            cri.pod_sandbox_status(PodSandboxStatusRequest {
+                pod_sandbox_id: sandbox_id.clone(),
+                verbose: false,
+            }),
+        )
+        .await
+        .into_inner();
+        assert_eq!(
+            status.status.unwrap().state,
+            PodSandboxState::SandboxNotready as i32
+        );
+        bounded(
+            "RemovePodSandbox",
+            cri.remove_pod_sandbox(RemovePodSandboxRequest {
+                pod_sandbox_id: sandbox_id.clone(),
+            }),
+        )
+        .await;
+        let left = bounded(
+            "ListContainers",
+            cri.list_containers(ListContainersRequest::default()),
+        )
+        .await
+        .into_inner()
+        .containers;
+        assert!(
+            left.is_empty(),
+            "containers left after RemovePodSandbox: {left:?}"
+        );
+    });
+    drop(containerd);
+}

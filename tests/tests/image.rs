@@ -1,0 +1,525 @@
+//! The image: the OCI archive `cargo xtask dist` writes, read back by hand and by skopeo and
+//! umoci; the Dockerfile built by podman; and the image serving as the sandbox of real runc
+//! and podman pods (the CRI path through containerd is in cri.rs).
+
+use flate2::read::GzDecoder;
+use pause_tests::containers::{
+    Podman, Runc, busybox_rootfs, image_archive, output_of, run_ok, stdout_of,
+};
+use pause_tests::{ARCHES, GOT_SIGTERM, PATIENCE, children, poll, require_tool, wait_bounded};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Read;
+use std::path::Path;
+use std::process::Command;
+
+/// The budget for one platform's manifest + config + layer.
+const PULLED_BUDGET: usize = 1536;
+
+/// The archive's files by path.
+fn archive_files() -> BTreeMap<String, Vec<u8>> {
+    let bytes = fs::read(image_archive()).unwrap();
+    let mut files = BTreeMap::new();
+    for entry in tar::Archive::new(&bytes[..]).entries().unwrap() {
+        let mut entry = entry.unwrap();
+        let path = entry.path().unwrap().to_string_lossy().into_owned();
+        let mut data = Vec::new();
+        entry.read_to_end(&mut data).unwrap();
+        files.insert(path, data);
+    }
+    files
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The blob a descriptor names, checked against the descriptor's size and digest.
+fn blob<'a>(files: &'a BTreeMap<String, Vec<u8>>, descriptor: &Value) -> &'a [u8] {
+    let digest = descriptor["digest"].as_str().unwrap();
+    let hex = digest.strip_prefix("sha256:").expect("sha256 digests");
+    let bytes = &files[&format!("blobs/sha256/{hex}")];
+    assert_eq!(
+        sha256_hex(bytes),
+        hex,
+        "blob content does not match its digest"
+    );
+    assert_eq!(
+        descriptor["size"],
+        json!(bytes.len()),
+        "descriptor size of {digest}"
+    );
+    bytes
+}
+
+#[test]
+fn archive_is_a_valid_multi_arch_layout_within_budget() {
+    let files = archive_files();
+    assert_eq!(files["oci-layout"], br#"{"imageLayoutVersion":"1.0.0"}"#);
+    let top: Value = serde_json::from_slice(&files["index.json"]).unwrap();
+    let tops = top["manifests"].as_array().unwrap();
+    assert_eq!(tops.len(), 1, "index.json names one image index");
+    assert_eq!(
+        tops[0]["mediaType"],
+        "application/vnd.oci.image.index.v1+json"
+    );
+    let version = env!("CARGO_PKG_VERSION");
+    assert_eq!(
+        tops[0]["annotations"]["org.opencontainers.image.ref.name"],
+        version
+    );
+
+    let index: Value = serde_json::from_slice(blob(&files, &tops[0])).unwrap();
+    let annotations = &index["annotations"];
+    assert_eq!(annotations["org.opencontainers.image.version"], version);
+    assert_eq!(annotations["org.opencontainers.image.title"], "pause");
+    assert_eq!(
+        annotations["org.opencontainers.image.licenses"],
+        "Apache-2.0"
+    );
+    for key in ["description", "source"] {
+        let value = annotations[format!("org.opencontainers.image.{key}")].as_str();
+        assert!(value.is_some_and(|v| !v.is_empty()), "annotation {key}");
+    }
+    let epoch = std::env::var("SOURCE_DATE_EPOCH").ok();
+    assert_eq!(
+        annotations
+            .get("org.opencontainers.image.created")
+            .is_some(),
+        epoch.is_some()
+    );
+
+    let manifests = index["manifests"].as_array().unwrap();
+    assert_eq!(manifests.len(), ARCHES.len());
+    for (arch, descriptor) in ARCHES.iter().zip(manifests) {
+        let platform = &descriptor["platform"];
+        assert_eq!(platform["os"], "linux");
+        assert_eq!(platform["architecture"], arch.name);
+        assert_eq!(
+            platform.get("variant").and_then(Value::as_str),
+            arch.variant
+        );
+
+        let manifest_bytes = blob(&files, descriptor);
+        let manifest: Value = serde_json::from_slice(manifest_bytes).unwrap();
+        assert_eq!(
+            manifest["mediaType"],
+            "application/vnd.oci.image.manifest.v1+json"
+        );
+        let config_bytes = blob(&files, &manifest["config"]);
+        let config: Value = serde_json::from_slice(config_bytes).unwrap();
+        let layers = manifest["layers"].as_array().unwrap();
+        assert_eq!(layers.len(), 1, "{}: one layer", arch.name);
+        assert_eq!(
+            layers[0]["mediaType"],
+            "application/vnd.oci.image.layer.v1.tar+gzip"
+        );
+        let layer_gz = blob(&files, &layers[0]);
+
+        let pulled = manifest_bytes.len() + config_bytes.len() + layer_gz.len();
+        assert!(
+            pulled <= PULLED_BUDGET,
+            "{}: {pulled} bytes to pull",
+            arch.name
+        );
+
+        assert_eq!(config["os"], "linux");
+        assert_eq!(config["architecture"], arch.name);
+        assert_eq!(config.get("variant").and_then(Value::as_str), arch.variant);
+        assert_eq!(config["config"]["User"], "65535:65535");
+        assert_eq!(config["config"]["Entrypoint"], json!(["/pause"]));
+        assert_eq!(config.get("created").is_some(), epoch.is_some());
+
+        let mut layer = Vec::new();
+        GzDecoder::new(layer_gz).read_to_end(&mut layer).unwrap();
+        assert_eq!(config["rootfs"]["type"], "layers");
+        assert_eq!(
+            config["rootfs"]["diff_ids"],
+            json!([format!("sha256:{}", sha256_hex(&layer))])
+        );
+        // (path, header, content) of every entry; tar entries stream, so read each in turn.
+        let mut entries = Vec::new();
+        for entry in tar::Archive::new(&layer[..]).entries().unwrap() {
+            let mut entry = entry.unwrap();
+            let mut content = Vec::new();
+            entry.read_to_end(&mut content).unwrap();
+            let path = entry.path().unwrap().to_string_lossy().into_owned();
+            entries.push((path, entry.header().clone(), content));
+        }
+        let [(path, header, binary)] = &entries[..] else {
+            panic!(
+                "{}: the layer must hold only /pause, not {} entries",
+                arch.name,
+                entries.len()
+            );
+        };
+        assert_eq!(path, "pause");
+        assert_eq!(header.entry_type(), tar::EntryType::Regular);
+        assert_eq!(header.mode().unwrap(), 0o755);
+        assert_eq!((header.uid().unwrap(), header.gid().unwrap()), (0, 0));
+        let fixed = epoch.as_deref().map_or(0, |e| e.parse().unwrap());
+        assert_eq!(header.mtime().unwrap(), fixed);
+        assert!(
+            *binary == fs::read(arch.dist_binary()).unwrap(),
+            "{}: /pause differs",
+            arch.name
+        );
+    }
+}
+
+/// The platform flags that make skopeo pick one architecture's image.
+fn platform_flags(arch: &xtask::Arch) -> Vec<String> {
+    let mut flags = vec![
+        "--override-os".into(),
+        "linux".into(),
+        "--override-arch".into(),
+    ];
+    flags.push(arch.name.into());
+    if let Some(variant) = arch.variant {
+        flags.extend(["--override-variant".into(), variant.into()]);
+    }
+    flags
+}
+
+#[test]
+fn skopeo_inspects_and_copies_every_platform() {
+    require_tool("skopeo", "skopeo");
+    let archive = format!("oci-archive:{}", image_archive().display());
+    let dir = tempfile::tempdir().unwrap();
+    for arch in &ARCHES {
+        let config = stdout_of(
+            Command::new("skopeo")
+                .arg("inspect")
+                .args(platform_flags(arch))
+                .arg("--config")
+                .arg(&archive),
+        );
+        let config: Value = serde_json::from_str(&config).unwrap();
+        assert_eq!(config["architecture"], arch.name);
+        assert_eq!(config["config"]["User"], "65535:65535");
+
+        let copy = dir.path().join(arch.name);
+        run_ok(
+            Command::new("skopeo")
+                .args(["copy", "--quiet"])
+                .args(platform_flags(arch))
+                .arg(&archive)
+                .arg(format!("oci:{}:pause", copy.display())),
+        );
+        let copied: Value =
+            serde_json::from_slice(&fs::read(copy.join("index.json")).unwrap()).unwrap();
+        let manifest_digest = copied["manifests"][0]["digest"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        // The copy is the very manifest the archive lists for this platform, not a rewrite.
+        let files = archive_files();
+        let hex = manifest_digest.strip_prefix("sha256:").unwrap();
+        assert!(
+            files.contains_key(&format!("blobs/sha256/{hex}")),
+            "{}: rewritten",
+            arch.name
+        );
+    }
+
+    let all = dir.path().join("all");
+    run_ok(
+        Command::new("skopeo")
+            .args(["copy", "--quiet", "--all"])
+            .arg(&archive)
+            .arg(format!("oci:{}:pause", all.display())),
+    );
+    let copied: Value = serde_json::from_slice(&fs::read(all.join("index.json")).unwrap()).unwrap();
+    let ours: Value = serde_json::from_slice(&archive_files()["index.json"]).unwrap();
+    assert_eq!(
+        copied["manifests"][0]["digest"],
+        ours["manifests"][0]["digest"]
+    );
+}
+
+#[test]
+fn dockerfile_builds_every_platform_with_podman() {
+    let podman = Podman::isolated();
+    // A build context with the Dockerfile's layout, wherever the target directory is.
+    let context = podman.dir.path().join("context");
+    fs::create_dir_all(context.join("target/dist")).unwrap();
+    let root = xtask::workspace_root();
+    for file in ["Dockerfile", ".dockerignore"] {
+        fs::copy(root.join(file), context.join(file)).unwrap();
+    }
+    for arch in &ARCHES {
+        let name = format!("pause-linux-{}", arch.name);
+        fs::copy(arch.dist_binary(), context.join("target/dist").join(&name)).unwrap();
+    }
+    for arch in &ARCHES {
+        let platform = match arch.variant {
+            Some(v) => format!("linux/{}/{v}", arch.name),
+            None => format!("linux/{}", arch.name),
+        };
+        let tag = format!("localhost/pause-dockerfile:{}", arch.name);
+        run_ok(
+            podman
+                .cmd()
+                .args(["build", "--quiet", "--platform", &platform, "-t", &tag])
+                .arg(&context),
+        );
+        let inspect = stdout_of(podman.cmd().args(["image", "inspect", &tag]));
+        let image: Value = serde_json::from_str(&inspect).unwrap();
+        let image = &image[0];
+        assert_eq!(image["Os"], "linux", "{platform}");
+        assert_eq!(image["Architecture"], arch.name, "{platform}");
+        assert_eq!(image["Config"]["User"], "65535:65535", "{platform}");
+        assert_eq!(
+            image["Config"]["Entrypoint"],
+            json!(["/pause"]),
+            "{platform}"
+        );
+        // The binary inside is the one for this platform.
+        let ctr = stdout_of(podman.cmd().args(["create", "--platform", &platform, &tag]));
+        let copied = podman.dir.path().join(format!("copied-{}", arch.name));
+        run_ok(
+            podman
+                .cmd()
+                .arg("cp")
+                .arg(format!("{}:/pause", ctr.trim()))
+                .arg(&copied),
+        );
+        assert!(
+            fs::read(&copied).unwrap() == fs::read(arch.dist_binary()).unwrap(),
+            "{platform}"
+        );
+    }
+    // No binary for armv6: the build must fail rather than ship the armv7 one.
+    let v6 = output_of(
+        podman
+            .cmd()
+            .args(["build", "--platform", "linux/arm/v6"])
+            .arg(&context),
+    );
+    assert!(!v6.status.success(), "a linux/arm/v6 build succeeded");
+}
+
+/// The seed article's demonstration, with runc: the image (unpacked by umoci) is the sandbox;
+/// app containers join its net, ipc, uts and pid namespaces, as
+/// `docker run --net=container:pause --ipc=container:pause --pid=container:pause` does.
+#[test]
+fn runc_sandbox_shared_with_app_containers() {
+    require_tool("umoci", "umoci");
+    require_tool("skopeo", "skopeo");
+    let runc = Runc::isolated();
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path();
+
+    // The sandbox bundle: the host's platform from the archive, unpacked by umoci.
+    let layout = format!("oci:{}:pause", work.join("layout").display());
+    run_ok(
+        Command::new("skopeo")
+            .args(["copy", "--quiet"])
+            .arg(format!("oci-archive:{}", image_archive().display()))
+            .arg(&layout),
+    );
+    let sandbox = work.join("sandbox");
+    run_ok(
+        Command::new("umoci")
+            .args(["unpack", "--image"])
+            .arg(&layout[4..])
+            .arg(&sandbox),
+    );
+    edit_json(&sandbox.join("config.json"), |config| {
+        assert_eq!(
+            config["process"]["user"],
+            json!({"uid": 65535, "gid": 65535})
+        );
+        assert_eq!(config["process"]["args"], json!(["/pause"]));
+        config["process"]["terminal"] = json!(false);
+        config["hostname"] = json!("pod-sandbox");
+    });
+    let mut sandbox_run = runc.spawn_run(&sandbox, "sandbox", work);
+    let pause = runc.pid("sandbox");
+    wait_for_sleep(pause);
+
+    // Two app containers from one busybox rootfs: a web server, and a client that looks around.
+    let rootfs = busybox_rootfs(work);
+    let server = app_bundle(
+        work,
+        "server",
+        &rootfs,
+        pause,
+        &["httpd", "-f", "-p", "127.0.0.1:8080", "-h", "/www"],
+    );
+    let mut server_run = runc.spawn_run(&server, "server", work);
+    let client = app_bundle(
+        work,
+        "client",
+        &rootfs,
+        pause,
+        &[
+            "sh",
+            "-c",
+            "ps -o pid,user,comm; echo host=$(hostname); \
+             for i in $(seq 100); do wget -qO- http://127.0.0.1:8080/ && break; sleep 0.1; done; \
+             for i in $(seq 20); do (sleep 1 &); done; echo orphaned; sleep 60",
+        ],
+    );
+    let mut client_run = runc.spawn_run(&client, "client", work);
+    let out = poll("the client to report", || {
+        let out = fs::read_to_string(work.join("client.out")).ok()?;
+        out.contains("orphaned").then_some(out)
+    });
+    let lines: Vec<Vec<&str>> = out
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert!(
+        lines.contains(&vec!["1", "65535", "pause"]),
+        "pause is not PID 1 as 65535:\n{out}"
+    );
+    assert!(
+        lines.contains(&vec!["host=pod-sandbox"]),
+        "not the sandbox's hostname:\n{out}"
+    );
+    assert!(
+        lines.contains(&vec!["hello", "from", "the", "app"]),
+        "no answer on 127.0.0.1:\n{out}"
+    );
+
+    // The client's twenty orphans are pause's now; pause reaps every one.
+    let adopted = children(pause).len();
+    assert!(adopted >= 20, "only {adopted} orphans adopted by pause");
+    poll("pause to reap the orphans", || {
+        children(pause).is_empty().then_some(())
+    });
+
+    run_ok(runc.cmd().args(["kill", "sandbox", "TERM"]));
+    let status = wait_bounded(&mut sandbox_run, PATIENCE);
+    assert_eq!(status.code(), Some(0), "the sandbox ended with {status}");
+    assert_eq!(
+        fs::read_to_string(work.join("sandbox.err")).unwrap(),
+        GOT_SIGTERM
+    );
+    // Its PID namespace went with it, and so did both apps.
+    wait_bounded(&mut server_run, PATIENCE);
+    wait_bounded(&mut client_run, PATIENCE);
+}
+
+/// An app bundle whose process joins the sandbox's net, ipc, uts and pid namespaces.
+fn app_bundle(
+    work: &Path,
+    name: &str,
+    rootfs: &Path,
+    sandbox_pid: i32,
+    args: &[&str],
+) -> std::path::PathBuf {
+    let bundle = work.join(name);
+    fs::create_dir_all(&bundle).unwrap();
+    run_ok(Command::new("runc").args(["spec", "--bundle"]).arg(&bundle));
+    edit_json(&bundle.join("config.json"), |config| {
+        config["process"]["terminal"] = json!(false);
+        config["process"]["args"] = json!(args);
+        config["root"] = json!({"path": rootfs, "readonly": true});
+        // Joining the sandbox's UTS namespace: the hostname is the sandbox's to set.
+        config.as_object_mut().unwrap().remove("hostname");
+        let namespaces = config["linux"]["namespaces"].as_array_mut().unwrap();
+        for namespace in namespaces {
+            let kind = namespace["type"].as_str().unwrap().to_string();
+            let file = match kind.as_str() {
+                "pid" => "pid",
+                "network" => "net",
+                "ipc" => "ipc",
+                "uts" => "uts",
+                _ => continue,
+            };
+            namespace["path"] = json!(format!("/proc/{sandbox_pid}/ns/{file}"));
+        }
+    });
+    bundle
+}
+
+fn edit_json(path: &Path, edit: impl FnOnce(&mut Value)) {
+    let mut value: Value = serde_json::from_slice(&fs::read(path).unwrap()).unwrap();
+    edit(&mut value);
+    fs::write(path, serde_json::to_vec_pretty(&value).unwrap()).unwrap();
+}
+
+/// Waits until the (amd64, native) pause with this host PID is asleep in pause(2).
+fn wait_for_sleep(pid: i32) {
+    poll(&format!("pid {pid} to sleep in pause(2)"), || {
+        let text = fs::read_to_string(format!("/proc/{pid}/syscall")).ok()?;
+        (text.split_whitespace().next()? == "34").then_some(())
+    });
+}
+
+/// podman: a pod whose infra container is our image, sharing pid, ipc, net and uts.
+#[test]
+fn podman_pod_with_our_infra_image() {
+    let podman = Podman::isolated();
+    // `podman load` names an OCI archive after its ref name; tag it like a user would.
+    let loaded = stdout_of(podman.cmd().arg("load").arg("-i").arg(image_archive()));
+    assert!(loaded.contains("Loaded image"), "{loaded}");
+    let pulled = stdout_of(
+        podman
+            .cmd()
+            .args(["pull", "--quiet"])
+            .arg(format!("oci-archive:{}", image_archive().display())),
+    );
+    run_ok(
+        podman
+            .cmd()
+            .args(["tag", pulled.trim(), "localhost/pause:test"]),
+    );
+    podman.import_busybox();
+
+    run_ok(podman.cmd().args([
+        "pod",
+        "create",
+        "--name",
+        "pod",
+        "--network",
+        "none",
+        "--infra-image",
+        "localhost/pause:test",
+        "--share",
+        "pid,ipc,net,uts",
+    ]));
+    let ps = stdout_of(podman.cmd().args([
+        "run",
+        "--rm",
+        "--pod",
+        "pod",
+        "localhost/busybox:test",
+        "ps",
+        "-o",
+        "pid,comm",
+    ]));
+    let lines: Vec<Vec<&str>> = ps.lines().map(|l| l.split_whitespace().collect()).collect();
+    assert!(
+        lines.contains(&vec!["1", "pause"]),
+        "pause is not PID 1 of the pod:\n{ps}"
+    );
+
+    let infra = stdout_of(podman.cmd().args([
+        "pod",
+        "inspect",
+        "pod",
+        "--format",
+        "{{.InfraContainerID}}",
+    ]));
+    let infra = infra.trim();
+    // `pod stop` sends SIGTERM and would SIGKILL only after 10 s: with a pause that exits on
+    // SIGTERM the infra container ends with status 0, not 137.
+    run_ok(podman.cmd().args(["pod", "stop", "pod"]));
+    let state = stdout_of(podman.cmd().args([
+        "inspect",
+        infra,
+        "--format",
+        "{{.State.Status}} {{.State.ExitCode}}",
+    ]));
+    assert_eq!(state.trim(), "exited 0");
+    let logs = run_ok(podman.cmd().args(["logs", infra]));
+    assert_eq!(String::from_utf8_lossy(&logs.stderr), GOT_SIGTERM);
+}

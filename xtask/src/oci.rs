@@ -1,0 +1,343 @@
+//! The multi-arch image as an OCI image layout archive (target/dist/pause-oci.tar), written
+//! without any container engine and byte-for-byte reproducible.
+//!
+//! Layout: `index.json` names one image index (tagged with the version) which lists one image
+//! manifest per platform; each manifest has a config and one gzip layer holding only `/pause`.
+//! With a single entry in `index.json`, tools that take `oci-archive:FILE` without a tag pick
+//! the index and then the platform they run on.
+
+use crate::Arch;
+use flate2::{Compression, GzBuilder};
+use oci_spec::image::{
+    self as oci, ANNOTATION_CREATED, ANNOTATION_DESCRIPTION, ANNOTATION_LICENSES,
+    ANNOTATION_REF_NAME, ANNOTATION_SOURCE, ANNOTATION_TITLE, ANNOTATION_VERSION, Descriptor,
+    MediaType,
+};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, UNIX_EPOCH};
+
+/// What the image says about itself, from the pause package's Cargo.toml.
+#[derive(Debug, Clone)]
+pub struct ImageInfo {
+    pub version: String,
+    pub title: String,
+    pub description: String,
+    pub source: String,
+    pub licenses: String,
+    /// SOURCE_DATE_EPOCH, when set: the only time that goes into the image.
+    pub source_date_epoch: Option<u64>,
+}
+
+/// A content-addressed blob.
+#[derive(Debug, Clone)]
+pub struct Blob {
+    pub media_type: MediaType,
+    pub bytes: Vec<u8>,
+}
+
+impl Blob {
+    fn new(media_type: MediaType, bytes: Vec<u8>) -> Blob {
+        Blob { media_type, bytes }
+    }
+
+    pub fn hex_digest(&self) -> String {
+        sha256_hex(&self.bytes)
+    }
+
+    fn descriptor(&self) -> Descriptor {
+        let digest: oci::Digest = format!("sha256:{}", self.hex_digest())
+            .parse()
+            .expect("a sha256 digest is a valid digest");
+        Descriptor::new(self.media_type.clone(), self.bytes.len() as u64, digest)
+    }
+}
+
+/// One platform's image: its manifest and the two blobs it names.
+#[derive(Debug, Clone)]
+pub struct PlatformImage {
+    pub arch: &'static Arch,
+    pub manifest: Blob,
+    pub config: Blob,
+    pub layer: Blob,
+}
+
+impl PlatformImage {
+    /// Bytes a runtime pulls for this platform (the budget covers these three).
+    pub fn pulled_bytes(&self) -> usize {
+        self.manifest.bytes.len() + self.config.bytes.len() + self.layer.bytes.len()
+    }
+}
+
+/// The archive and what went into it.
+pub struct Archive {
+    pub tar: Vec<u8>,
+    pub images: Vec<PlatformImage>,
+    pub index: Blob,
+}
+
+/// Builds the archive from each architecture's shipped binary.
+pub fn build_archive(info: &ImageInfo, binaries: &[(&'static Arch, Vec<u8>)]) -> Archive {
+    let mtime = info.source_date_epoch.unwrap_or(0);
+    let images: Vec<PlatformImage> = binaries
+        .iter()
+        .map(|(arch, binary)| platform_image(info, arch, binary, mtime))
+        .collect();
+
+    let manifests = images
+        .iter()
+        .map(|image| {
+            let mut descriptor = image.manifest.descriptor();
+            descriptor.set_platform(Some(platform(image.arch)));
+            descriptor
+        })
+        .collect::<Vec<_>>();
+    let index = oci::ImageIndexBuilder::default()
+        .schema_version(2u32)
+        .media_type(MediaType::ImageIndex)
+        .manifests(manifests)
+        .annotations(image_annotations(info))
+        .build()
+        .expect("every required index field is set");
+    let index = Blob::new(MediaType::ImageIndex, canonical_json(&index));
+
+    let mut top = index.descriptor();
+    top.set_annotations(Some(HashMap::from([(
+        ANNOTATION_REF_NAME.to_string(),
+        info.version.clone(),
+    )])));
+    let top = oci::ImageIndexBuilder::default()
+        .schema_version(2u32)
+        .media_type(MediaType::ImageIndex)
+        .manifests(vec![top])
+        .build()
+        .expect("every required index field is set");
+    let layout = oci::OciLayoutBuilder::default()
+        .image_layout_version("1.0.0")
+        .build()
+        .expect("the layout version is set");
+
+    let mut blobs: BTreeMap<String, &[u8]> = BTreeMap::new();
+    blobs.insert(index.hex_digest(), &index.bytes);
+    for image in &images {
+        for blob in [&image.manifest, &image.config, &image.layer] {
+            blobs.insert(blob.hex_digest(), &blob.bytes);
+        }
+    }
+    let mut tar = tar::Builder::new(Vec::new());
+    append_dir(&mut tar, "blobs/", mtime);
+    append_dir(&mut tar, "blobs/sha256/", mtime);
+    for (digest, bytes) in &blobs {
+        append_file(
+            &mut tar,
+            &format!("blobs/sha256/{digest}"),
+            bytes,
+            0o644,
+            mtime,
+        );
+    }
+    append_file(&mut tar, "index.json", &canonical_json(&top), 0o644, mtime);
+    append_file(
+        &mut tar,
+        "oci-layout",
+        &canonical_json(&layout),
+        0o644,
+        mtime,
+    );
+    let tar = tar.into_inner().expect("writing to memory cannot fail");
+    Archive { tar, images, index }
+}
+
+fn platform_image(
+    info: &ImageInfo,
+    arch: &'static Arch,
+    binary: &[u8],
+    mtime: u64,
+) -> PlatformImage {
+    // The layer: a tar with the one file, owned by root, mode 0755, fixed time, no user or
+    // group names; gzip with no name and time 0, so the bytes depend on the binary alone.
+    let mut layer_tar = tar::Builder::new(Vec::new());
+    append_file(&mut layer_tar, "pause", binary, 0o755, mtime);
+    let layer_tar = layer_tar
+        .into_inner()
+        .expect("writing to memory cannot fail");
+    let mut gz = GzBuilder::new()
+        .mtime(0)
+        .write(Vec::new(), Compression::best());
+    std::io::Write::write_all(&mut gz, &layer_tar).expect("writing to memory cannot fail");
+    let layer = Blob::new(MediaType::ImageLayerGzip, gz.finish().expect("in memory"));
+
+    let runtime_config = oci::ConfigBuilder::default()
+        // 65535 (nobody in most distros' numbering) as upstream's image: no root needed.
+        .user("65535:65535".to_string())
+        .entrypoint(vec!["/pause".to_string()])
+        .build()
+        .expect("all config fields are optional");
+    let rootfs = oci::RootFsBuilder::default()
+        .typ("layers")
+        .diff_ids(vec![format!("sha256:{}", sha256_hex(&layer_tar))])
+        .build()
+        .expect("type and diff_ids are set");
+    let mut config = oci::ImageConfigurationBuilder::default()
+        .architecture(oci::Arch::from(arch.name))
+        .os(oci::Os::Linux)
+        .config(runtime_config)
+        .rootfs(rootfs)
+        .build()
+        .expect("architecture, os and rootfs are set");
+    config.set_variant(arch.variant.map(str::to_string));
+    config.set_created(info.source_date_epoch.map(rfc3339));
+    let config = Blob::new(MediaType::ImageConfig, canonical_json(&config));
+
+    let manifest = oci::ImageManifestBuilder::default()
+        .schema_version(2u32)
+        .media_type(MediaType::ImageManifest)
+        .config(config.descriptor())
+        .layers(vec![layer.descriptor()])
+        .build()
+        .expect("config and layers are set");
+    let manifest = Blob::new(MediaType::ImageManifest, canonical_json(&manifest));
+    PlatformImage {
+        arch,
+        manifest,
+        config,
+        layer,
+    }
+}
+
+fn platform(arch: &Arch) -> oci::Platform {
+    let mut platform = oci::PlatformBuilder::default()
+        .architecture(oci::Arch::from(arch.name))
+        .os(oci::Os::Linux)
+        .build()
+        .expect("architecture and os are set");
+    platform.set_variant(arch.variant.map(str::to_string));
+    platform
+}
+
+fn image_annotations(info: &ImageInfo) -> HashMap<String, String> {
+    let mut annotations = HashMap::from([
+        (ANNOTATION_VERSION.to_string(), info.version.clone()),
+        (ANNOTATION_TITLE.to_string(), info.title.clone()),
+        (ANNOTATION_DESCRIPTION.to_string(), info.description.clone()),
+        (ANNOTATION_SOURCE.to_string(), info.source.clone()),
+        (ANNOTATION_LICENSES.to_string(), info.licenses.clone()),
+    ]);
+    if let Some(epoch) = info.source_date_epoch {
+        annotations.insert(ANNOTATION_CREATED.to_string(), rfc3339(epoch));
+    }
+    annotations
+}
+
+/// Compact JSON with object keys in sorted order. oci-spec keeps annotations in a HashMap,
+/// whose order changes from run to run; going through serde_json's (BTreeMap-backed) Value
+/// makes the bytes, and so the digests, stable.
+pub fn canonical_json(value: &impl Serialize) -> Vec<u8> {
+    let value = serde_json::to_value(value).expect("OCI types serialize");
+    serde_json::to_vec(&value).expect("a Value serializes")
+}
+
+fn rfc3339(epoch: u64) -> String {
+    humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(epoch)).to_string()
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn header(path: &str, size: u64, mode: u32, mtime: u64, kind: tar::EntryType) -> tar::Header {
+    let mut header = tar::Header::new_ustar();
+    header
+        .set_path(path)
+        .expect("short ASCII paths fit a ustar header");
+    header.set_size(size);
+    header.set_mode(mode);
+    header.set_uid(0);
+    header.set_gid(0);
+    header.set_mtime(mtime);
+    header.set_entry_type(kind);
+    header.set_cksum();
+    header
+}
+
+fn append_file(tar: &mut tar::Builder<Vec<u8>>, path: &str, bytes: &[u8], mode: u32, mtime: u64) {
+    let header = header(
+        path,
+        bytes.len() as u64,
+        mode,
+        mtime,
+        tar::EntryType::Regular,
+    );
+    tar.append(&header, bytes)
+        .expect("writing to memory cannot fail");
+}
+
+fn append_dir(tar: &mut tar::Builder<Vec<u8>>, path: &str, mtime: u64) {
+    let header = header(path, 0, 0o755, mtime, tar::EntryType::Directory);
+    tar.append(&header, std::io::empty())
+        .expect("writing to memory cannot fail");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ARCHES;
+
+    fn info(epoch: Option<u64>) -> ImageInfo {
+        ImageInfo {
+            version: "1.2.3".into(),
+            title: "pause".into(),
+            description: "d".into(),
+            source: "s".into(),
+            licenses: "Apache-2.0".into(),
+            source_date_epoch: epoch,
+        }
+    }
+
+    fn binaries() -> Vec<(&'static Arch, Vec<u8>)> {
+        ARCHES
+            .iter()
+            .map(|a| (a, a.name.as_bytes().repeat(50)))
+            .collect()
+    }
+
+    #[test]
+    fn same_input_same_bytes() {
+        let a = build_archive(&info(None), &binaries());
+        let b = build_archive(&info(None), &binaries());
+        assert!(a.tar == b.tar);
+    }
+
+    #[test]
+    fn no_time_without_source_date_epoch() {
+        let archive = build_archive(&info(None), &binaries());
+        for image in &archive.images {
+            let config: serde_json::Value = serde_json::from_slice(&image.config.bytes).unwrap();
+            assert!(config.get("created").is_none(), "{config}");
+        }
+        let index: serde_json::Value = serde_json::from_slice(&archive.index.bytes).unwrap();
+        assert!(index["annotations"].get(ANNOTATION_CREATED).is_none());
+    }
+
+    #[test]
+    fn source_date_epoch_sets_created_and_mtimes() {
+        let archive = build_archive(&info(Some(1_700_000_000)), &binaries());
+        for image in &archive.images {
+            let config: serde_json::Value = serde_json::from_slice(&image.config.bytes).unwrap();
+            assert_eq!(config["created"], "2023-11-14T22:13:20Z");
+        }
+        let index: serde_json::Value = serde_json::from_slice(&archive.index.bytes).unwrap();
+        assert_eq!(
+            index["annotations"][ANNOTATION_CREATED],
+            "2023-11-14T22:13:20Z"
+        );
+        let mut outer = tar::Archive::new(&archive.tar[..]);
+        for entry in outer.entries().unwrap() {
+            assert_eq!(entry.unwrap().header().mtime().unwrap(), 1_700_000_000);
+        }
+    }
+}
