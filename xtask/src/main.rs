@@ -130,6 +130,16 @@ fn image_archive(root: &Path) -> Result {
             image.pulled_bytes()
         );
     }
+    let blobs: usize = archive
+        .images
+        .iter()
+        .map(|i| i.pulled_bytes())
+        .sum::<usize>()
+        + archive.index.bytes.len();
+    println!(
+        "{:<12} {blobs:>29}  (all blobs, with the image index)",
+        "all"
+    );
     println!(
         "{} ({} bytes, index sha256:{})",
         relative(&path, root).display(),
