@@ -1,5 +1,7 @@
 //! What the build and the test suite share: the architectures we ship and where things live.
 
+pub mod bench;
+pub mod chart;
 pub mod elf;
 pub mod oci;
 

@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use xtask::elf::ElfFacts;
-use xtask::{ARCHES, dist_dir, oci, target_dir, workspace_root};
+use xtask::{ARCHES, bench, dist_dir, oci, target_dir, workspace_root};
 
 #[derive(Parser)]
 #[command(about = "Build, package and test pause")]
@@ -24,6 +24,28 @@ enum Task {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Build (as `dist`), then measure pause beside catatonit, tini-static and dumb-init
+    /// (needs root and the Debian packages catatonit, tini, dumb-init, strace).
+    Bench {
+        /// Rounds of each measurement; figures are their median, min and max.
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+        /// Concurrent idle sandboxes in the scale measurement.
+        #[arg(long, default_value_t = 1000)]
+        sandboxes: usize,
+        /// Version-flag spawns per init per round.
+        #[arg(long, default_value_t = 1000)]
+        spawns: usize,
+        /// Seconds of the idle measurement.
+        #[arg(long, default_value_t = 10)]
+        idle_seconds: u64,
+        /// Where results.md and bench.svg go.
+        #[arg(long, default_value = "target/bench")]
+        out: PathBuf,
+    },
+    /// (internal) Fork N children that exit at once, and exit when they all have.
+    #[command(hide = true)]
+    Zombies { count: usize },
 }
 
 type Result<T = ()> = std::result::Result<T, String>;
@@ -33,6 +55,24 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Task::Dist => dist(),
         Task::Test { args } => dist().and_then(|()| test(&args)),
+        Task::Bench {
+            rounds,
+            sandboxes,
+            spawns,
+            idle_seconds,
+            out,
+        } => dist().and_then(|()| {
+            let options = bench::Options {
+                rounds: rounds.max(1),
+                sandboxes: sandboxes.max(1),
+                spawns: spawns.max(1),
+                idle_seconds,
+                out: workspace_root().join(out),
+                helper: std::env::current_exe().map_err(|e| e.to_string())?,
+            };
+            bench::run(&options, &image_info(&workspace_root())?)
+        }),
+        Task::Zombies { count } => bench::make_zombies(count),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
