@@ -149,17 +149,30 @@ impl Drop for Podman {
     }
 }
 
-/// runc with a state directory of its own.
+/// runc with a state directory of its own. Container IDs get a per-instance suffix: runc
+/// names cgroups after the ID, and those are shared by every runc on the host.
 pub struct Runc {
     pub state: tempfile::TempDir,
+    suffix: String,
 }
 
 impl Runc {
     pub fn isolated() -> Runc {
         require_tool("runc", "runc");
-        Runc {
-            state: tempfile::tempdir().unwrap(),
-        }
+        let state = tempfile::tempdir().unwrap();
+        let suffix = state
+            .path()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .trim_start_matches('.')
+            .to_string();
+        Runc { state, suffix }
+    }
+
+    /// The runc container ID for the test's short `name`.
+    pub fn id(&self, name: &str) -> String {
+        format!("{name}-{}", self.suffix)
     }
 
     pub fn cmd(&self) -> Command {
@@ -169,28 +182,34 @@ impl Runc {
     }
 
     /// `runc run` in the foreground (it forwards signals and exits with the container's
-    /// status), its output in files under `logs`.
-    pub fn spawn_run(&self, bundle: &Path, id: &str, logs: &Path) -> Child {
+    /// status), its output in `<name>.out` and `<name>.err` under `logs`.
+    pub fn spawn_run(&self, bundle: &Path, name: &str, logs: &Path) -> Child {
         self.cmd()
             .args(["run", "--bundle"])
             .arg(bundle)
-            .arg(id)
+            .arg(self.id(name))
             .stdin(Stdio::null())
-            .stdout(fs::File::create(logs.join(format!("{id}.out"))).unwrap())
-            .stderr(fs::File::create(logs.join(format!("{id}.err"))).unwrap())
+            .stdout(fs::File::create(logs.join(format!("{name}.out"))).unwrap())
+            .stderr(fs::File::create(logs.join(format!("{name}.err"))).unwrap())
             .spawn()
             .expect("runc run")
     }
 
     /// The host PID of a running container's init, once runc reports it running.
-    pub fn pid(&self, id: &str) -> i32 {
+    pub fn pid(&self, name: &str) -> i32 {
+        let id = self.id(name);
         poll(&format!("container {id} to run"), || {
-            let out = output_of(self.cmd().args(["state", id]));
+            let out = output_of(self.cmd().args(["state", &id]));
             let state: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
             (state["status"] == "running")
                 .then(|| state["pid"].as_i64())?
                 .map(|p| p as i32)
         })
+    }
+
+    /// `runc kill` with a signal name such as "TERM".
+    pub fn kill(&self, name: &str, signal: &str) {
+        run_ok(self.cmd().arg("kill").arg(self.id(name)).arg(signal));
     }
 }
 

@@ -153,6 +153,12 @@ impl Pause {
         Pause::start(cmd, false, runner)
     }
 
+    /// Starts `cmd`, which makes pause (under `runner`) PID 1 of a new PID namespace through
+    /// `unshare --pid --fork --kill-child`, as `Runner::spawn_as_init` does.
+    pub fn from_command_as_init(runner: &Runner, cmd: Command) -> Pause {
+        Pause::start(cmd, true, runner)
+    }
+
     fn start(mut cmd: Command, as_init: bool, runner: &Runner) -> Pause {
         let out_dir = tempfile::tempdir().expect("temp dir");
         let stdout = fs::File::create(out_dir.path().join("stdout")).unwrap();

@@ -65,3 +65,38 @@ fn the_flag_anywhere_after_argv0() {
     many.push(b"-v");
     assert!(scan(&many));
 }
+
+mod property {
+    use super::{is_flag, scan};
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+
+    /// Arguments biased towards the interesting bytes, but any non-NUL byte can appear.
+    fn argument() -> impl Strategy<Value = Vec<u8>> {
+        let byte = prop_oneof![
+            4 => prop::sample::select(vec![b'-', b'v', b'V', b' ', b'=', 0x76 ^ 0x20, 0xff]),
+            1 => 1..=255u8,
+        ];
+        vec(byte, 0..6)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn scan_matches_strcasecmp(argv in vec(argument(), 0..40)) {
+            let refs: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
+            let expected = argv.iter().skip(1).any(|a| is_flag(a));
+            prop_assert_eq!(scan(&refs), expected);
+        }
+
+        #[test]
+        fn huge_argv(filler in argument(), len in 1000usize..20_000, flag_at in any::<prop::sample::Index>()) {
+            let mut argv: Vec<&[u8]> = vec![&filler; len];
+            prop_assert_eq!(scan(&argv), is_flag(&filler));
+            let at = 1 + flag_at.index(len);
+            argv.insert(at, b"-V");
+            prop_assert!(scan(&argv));
+        }
+    }
+}

@@ -4,13 +4,14 @@
 
 use hyper_util::rt::TokioIo;
 use k8s_cri::v1::runtime_service_client::RuntimeServiceClient;
+use k8s_cri::v1::security_profile::ProfileType;
 use k8s_cri::v1::{
     ContainerConfig, ContainerMetadata, ContainerState, ContainerStatusRequest,
     CreateContainerRequest, ImageSpec, LinuxContainerConfig, LinuxContainerSecurityContext,
     LinuxPodSandboxConfig, LinuxSandboxSecurityContext, ListContainersRequest, NamespaceMode,
     NamespaceOption, PodSandboxConfig, PodSandboxMetadata, PodSandboxState,
-    PodSandboxStatusRequest, RemovePodSandboxRequest, RunPodSandboxRequest, StartContainerRequest,
-    StopPodSandboxRequest, VersionRequest,
+    PodSandboxStatusRequest, RemovePodSandboxRequest, RunPodSandboxRequest, SecurityProfile,
+    StartContainerRequest, StopPodSandboxRequest, VersionRequest,
 };
 use pause_tests::containers::{Containerd, Podman, image_archive, run_ok};
 use pause_tests::{Arch, PATIENCE, poll, proc_stat};
@@ -76,6 +77,10 @@ fn containerd_runs_our_image_as_the_pod_sandbox() {
     );
     containerd.import(&busybox_archive, "localhost/busybox");
 
+    let profile = xtask::workspace_root()
+        .join("seccomp/pause.json")
+        .display()
+        .to_string();
     let logs = tempfile::tempdir().unwrap();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -97,6 +102,13 @@ fn containerd_runs_our_image_as_the_pod_sandbox() {
             linux: Some(LinuxPodSandboxConfig {
                 security_context: Some(LinuxSandboxSecurityContext {
                     namespace_options: namespaces(),
+                    // What `seccompProfile: {type: Localhost}` in a pod's securityContext
+                    // becomes: the sandbox runs under seccomp/pause.json.
+                    seccomp: Some(SecurityProfile {
+                        profile_type: ProfileType::Localhost as i32,
+                        localhost_ref: profile.clone(),
+                    }),
+                    readonly_rootfs: true,
                     ..Default::default()
                 }),
                 ..Default::default()
@@ -133,12 +145,10 @@ fn containerd_runs_our_image_as_the_pod_sandbox() {
         let exe = fs::read(format!("/proc/{pid}/exe")).unwrap();
         assert!(exe == fs::read(Arch::named("amd64").unwrap().dist_binary()).unwrap());
         let proc_status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-        let uid_line = proc_status.lines().find(|l| l.starts_with("Uid:")).unwrap();
-        assert_eq!(
-            uid_line.split_whitespace().nth(1),
-            Some("65535"),
-            "{uid_line}"
-        );
+        for (field, want) in [("Uid:", "65535"), ("Seccomp:", "2"), ("NoNewPrivs:", "1")] {
+            let line = proc_status.lines().find(|l| l.starts_with(field)).unwrap();
+            assert_eq!(line.split_whitespace().nth(1), Some(want), "{line}");
+        }
 
         let container_id = bounded(
             "CreateContainer",

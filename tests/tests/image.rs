@@ -395,7 +395,7 @@ fn runc_sandbox_shared_with_app_containers() {
         children(pause).is_empty().then_some(())
     });
 
-    run_ok(runc.cmd().args(["kill", "sandbox", "TERM"]));
+    runc.kill("sandbox", "TERM");
     let status = wait_bounded(&mut sandbox_run, PATIENCE);
     assert_eq!(status.code(), Some(0), "the sandbox ended with {status}");
     assert_eq!(

@@ -143,7 +143,7 @@ impl Sandbox {
         Ok(Sandbox { pid: pid as i32 })
     }
 
-    /// Waits until it blocks in a syscall that sleeps, and a little more so it settles.
+    /// Waits until it blocks in a syscall that sleeps.
     pub fn wait_until_idle(&self) -> Result {
         // pause, ppoll, poll, rt_sigsuspend, rt_sigtimedwait, read, epoll_wait, epoll_pwait,
         // wait4, waitid (x86_64 numbers).
@@ -157,7 +157,6 @@ impl Sandbox {
                 .next()
                 .and_then(|n| n.parse::<i64>().ok());
             if nr.is_some_and(|nr| SLEEPS.contains(&nr)) {
-                std::thread::sleep(Duration::from_millis(50));
                 return Ok(());
             }
             if Instant::now() > deadline {
@@ -417,6 +416,8 @@ fn one_sandbox_memory(peers: &[Peer], options: &Options, results: &mut Results) 
         for (i, peer) in peers.iter().enumerate() {
             let sandbox = Sandbox::start(peer)?;
             sandbox.wait_until_idle()?;
+            // A supervisor's child may still be starting: let the init settle.
+            std::thread::sleep(Duration::from_millis(50));
             samples[i].push(memory_of(sandbox.pid)?);
         }
     }
@@ -785,6 +786,8 @@ fn idle(peers: &[Peer], options: &Options, results: &mut Results) -> Result {
     for sandbox in &sandboxes {
         sandbox.wait_until_idle()?;
     }
+    // Supervisors start their child first: let that finish before the window opens.
+    std::thread::sleep(Duration::from_millis(200));
     let read = |pid: i32| -> Result<(u64, u64)> {
         let stat =
             std::fs::read_to_string(format!("/proc/{pid}/stat")).map_err(|e| e.to_string())?;
@@ -819,4 +822,33 @@ fn idle(peers: &[Peer], options: &Options, results: &mut Results) -> Result {
     }
     writeln!(r).unwrap();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_only_the_traced_programs_own_calls_after_its_execve() {
+        let trace = "\
+100 execve(\"/usr/bin/unshare\", [\"unshare\"], 0x7ffd /* 1 var */) = 0
+100 clone(child_stack=NULL) = 101
+101 execve(\"/bin/pause\", [\"/bin/pause\"], 0x7ffd /* 1 var */) = 0
+100 wait4(-1 <unfinished ...>
+101 getpid() = 1
+101 rt_sigaction(SIGINT, {sa_handler=0x401000}, NULL, 8) = 0
+101 --- SIGCHLD {si_signo=SIGCHLD} ---
+101 pause( <unfinished ...>
+101 +++ killed by SIGKILL +++
+";
+        let calls = own_syscalls(trace, "/bin/pause");
+        assert_eq!(calls.len(), 3, "{calls:?}");
+        assert!(calls[2].starts_with("pause("));
+    }
+
+    #[test]
+    fn spread_is_median_min_max() {
+        let s = spread(&[5.0, 1.0, 3.0, 9.0, 7.0]);
+        assert_eq!((s.median, s.min, s.max), (5.0, 1.0, 9.0));
+    }
 }

@@ -94,7 +94,7 @@ fn format_value(v: f64) -> String {
         format!("{:.1}M", v / 1e6)
     } else if v >= 1e3 {
         format!("{:.1}k", v / 1e3)
-    } else if v >= 10.0 {
+    } else if v >= 10.0 || v.fract() == 0.0 {
         format!("{v:.0}")
     } else {
         format!("{v:.1}")

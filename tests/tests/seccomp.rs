@@ -1,0 +1,289 @@
+//! seccomp/pause.json: it allows what pause calls on each architecture and nothing it does not,
+//! and the hardened sandbox really runs under it (runc: uid 65535, no capabilities, read-only
+//! rootfs, no_new_privs, this profile), while a profile without rt_sigaction makes pause exit 1
+//! as upstream does when it cannot install its SIGINT handler.
+
+use libc::SIGTERM;
+use pause_tests::containers::{Runc, busybox_rootfs, image_archive, run_ok};
+use pause_tests::{
+    ARCHES, Arch, GOT_SIGTERM, PATIENCE, Runner, children, poll, require_tool, wait_bounded,
+};
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn profile() -> Value {
+    let path = xtask::workspace_root().join("seccomp/pause.json");
+    serde_json::from_slice(&fs::read(&path).unwrap()).unwrap()
+}
+
+/// The rules that apply on a node of architecture `goarch` (Docker's `includes.arches`).
+fn rules_for<'a>(profile: &'a Value, goarch: &str) -> Vec<&'a Value> {
+    profile["syscalls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|rule| match rule["includes"]["arches"].as_array() {
+            None => true,
+            Some(arches) => arches.iter().any(|a| a == goarch),
+        })
+        .collect()
+}
+
+fn names(rules: &[&Value], runtime: bool) -> BTreeSet<String> {
+    rules
+        .iter()
+        .filter(|rule| rule["comment"].as_str().unwrap().starts_with("runtime:") == runtime)
+        .flat_map(|rule| rule["names"].as_array().unwrap())
+        .map(|n| n.as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The syscalls pause makes on `arch`, from qemu-user's own `-strace` of the guest: start as
+/// PID 1, reap an orphan, exit on SIGTERM. This works for every arch, amd64 and 386 too (under
+/// qemu-x86_64 and qemu-i386), because it is the guest's calls that are logged, not the host's.
+fn observed_syscalls(arch: &'static Arch) -> BTreeSet<String> {
+    let qemu = require_tool(arch.qemu, "qemu-user-static");
+    let runner = Runner {
+        arch,
+        binary: arch.dist_binary(),
+        qemu: Some(qemu.clone()),
+    };
+    let mut inner = Command::new(&qemu);
+    inner.arg("-strace").arg(&runner.binary);
+    let mut cmd = Command::new("unshare");
+    cmd.args(["--pid", "--fork", "--kill-child", "--"])
+        .arg(inner.get_program())
+        .args(inner.get_args());
+    let pause = pause_tests::Pause::from_command_as_init(&runner, cmd);
+    pause.wait_until_sleeping();
+    pause.run_inside("(exit 0) &");
+    pause.wait_until_childless();
+    pause.wait_until_sleeping();
+    let ended = pause.stop_with(SIGTERM);
+    assert_eq!(ended.status.code(), Some(0), "{ended:?}");
+    // qemu's log lines: "<pid> <name>(<args>) = <result>"; signals are "--- ..." lines.
+    ended
+        .stderr
+        .lines()
+        .filter_map(|line| {
+            let call = line.split_whitespace().nth(1)?;
+            let name = call.split('(').next()?;
+            (call.contains('(') && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+                .then(|| name.to_string())
+        })
+        .collect()
+}
+
+/// On a node of `goarch`, which shipped binaries run there: its own, and the 32-bit one its
+/// kernel also runs.
+fn binaries_on(goarch: &str) -> Vec<&'static Arch> {
+    let compat = match goarch {
+        "amd64" => Some("386"),
+        "arm64" => Some("arm"),
+        _ => None,
+    };
+    ARCHES
+        .iter()
+        .filter(|a| a.name == goarch || Some(a.name) == compat)
+        .collect()
+}
+
+#[test]
+fn profile_allows_exactly_what_pause_calls_on_each_arch() {
+    let profile = profile();
+    assert_eq!(profile["defaultAction"], "SCMP_ACT_ERRNO");
+    let observed: Vec<(&Arch, BTreeSet<String>)> =
+        ARCHES.iter().map(|a| (a, observed_syscalls(a))).collect();
+    for node in &ARCHES {
+        let rules = rules_for(&profile, node.name);
+        let allowed_for_pause = names(&rules, false);
+        let mut needed = BTreeSet::new();
+        for binary in binaries_on(node.name) {
+            let calls = &observed
+                .iter()
+                .find(|(a, _)| a.name == binary.name)
+                .unwrap()
+                .1;
+            let missing: Vec<_> = calls.difference(&allowed_for_pause).collect();
+            assert!(
+                missing.is_empty(),
+                "{} node, {} binary calls {missing:?}, not allowed",
+                node.name,
+                binary.name
+            );
+            needed.extend(calls.iter().cloned());
+        }
+        let unused: Vec<_> = allowed_for_pause.difference(&needed).collect();
+        assert!(
+            unused.is_empty(),
+            "{} node: {unused:?} allowed but never called",
+            node.name
+        );
+    }
+}
+
+/// The profile as runc's config.json takes it (runtime-spec `linux.seccomp`) for an amd64
+/// host, less the syscalls in `without`.
+fn runtime_spec_seccomp(without: &[&str]) -> Value {
+    let profile = profile();
+    let entry = profile["archMap"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["architecture"] == "SCMP_ARCH_X86_64")
+        .unwrap();
+    let mut architectures = vec![entry["architecture"].clone()];
+    architectures.extend(
+        entry["subArchitectures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .cloned(),
+    );
+    let syscalls: Vec<Value> = rules_for(&profile, "amd64")
+        .into_iter()
+        .map(|rule| {
+            let names: Vec<&Value> = rule["names"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|n| !without.contains(&n.as_str().unwrap()))
+                .collect();
+            json!({"names": names, "action": rule["action"]})
+        })
+        .collect();
+    json!({
+        "defaultAction": profile["defaultAction"],
+        "defaultErrnoRet": profile["defaultErrnoRet"],
+        "architectures": architectures,
+        "syscalls": syscalls,
+    })
+}
+
+/// A hardened sandbox bundle from the image: its own user (65535), no capabilities at all,
+/// read-only rootfs, no_new_privs, and the profile (less `without`).
+fn hardened_bundle(work: &Path, without: &[&str]) -> PathBuf {
+    require_tool("umoci", "umoci");
+    require_tool("skopeo", "skopeo");
+    let layout = work.join("layout");
+    run_ok(
+        Command::new("skopeo")
+            .args(["copy", "--quiet"])
+            .arg(format!("oci-archive:{}", image_archive().display()))
+            .arg(format!("oci:{}:pause", layout.display())),
+    );
+    let bundle = work.join("sandbox");
+    run_ok(
+        Command::new("umoci")
+            .args(["unpack", "--image"])
+            .arg(format!("{}:pause", layout.display()))
+            .arg(&bundle),
+    );
+    let path = bundle.join("config.json");
+    let mut config: Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+    assert_eq!(
+        config["process"]["user"],
+        json!({"uid": 65535, "gid": 65535})
+    );
+    config["process"]["terminal"] = json!(false);
+    config["process"]["noNewPrivileges"] = json!(true);
+    config["process"]["capabilities"] =
+        json!({"bounding": [], "effective": [], "inheritable": [], "permitted": [], "ambient": []});
+    config["root"]["readonly"] = json!(true);
+    config["linux"]["seccomp"] = runtime_spec_seccomp(without);
+    fs::write(&path, serde_json::to_vec_pretty(&config).unwrap()).unwrap();
+    bundle
+}
+
+#[test]
+fn hardened_sandbox_reaps_and_exits_0() {
+    let runc = Runc::isolated();
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path();
+    let bundle = hardened_bundle(work, &[]);
+    let mut sandbox = runc.spawn_run(&bundle, "hardened", work);
+    let pause = runc.pid("hardened");
+    poll("the hardened pause to sleep", || {
+        let text = fs::read_to_string(format!("/proc/{pause}/syscall")).ok()?;
+        (text.split_whitespace().next()? == "34").then_some(())
+    });
+    let status = fs::read_to_string(format!("/proc/{pause}/status")).unwrap();
+    for (field, want) in [
+        ("Seccomp:", "2"),
+        ("NoNewPrivs:", "1"),
+        ("CapEff:", "0000000000000000"),
+    ] {
+        let line = status.lines().find(|l| l.starts_with(field)).unwrap();
+        assert_eq!(line.split_whitespace().nth(1), Some(want), "{line}");
+    }
+
+    // An app container (not under the profile) in the sandbox's PID namespace leaves orphans.
+    let rootfs = busybox_rootfs(work);
+    let app = work.join("app");
+    fs::create_dir_all(&app).unwrap();
+    run_ok(Command::new("runc").args(["spec", "--bundle"]).arg(&app));
+    let path = app.join("config.json");
+    let mut config: Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+    config["process"]["terminal"] = json!(false);
+    config["process"]["args"] = json!([
+        "sh",
+        "-c",
+        "for i in $(seq 50); do (sleep 1 &); done; sleep 60"
+    ]);
+    config["root"] = json!({"path": rootfs, "readonly": true});
+    for namespace in config["linux"]["namespaces"].as_array_mut().unwrap() {
+        if namespace["type"] == "pid" {
+            namespace["path"] = json!(format!("/proc/{pause}/ns/pid"));
+        }
+    }
+    fs::write(&path, serde_json::to_vec_pretty(&config).unwrap()).unwrap();
+    let mut app_run = runc.spawn_run(&app, "app", work);
+    poll("pause to adopt the orphans", || {
+        (children(pause).len() >= 50).then_some(())
+    });
+    poll("pause to reap them all", || {
+        children(pause).is_empty().then_some(())
+    });
+
+    runc.kill("hardened", "TERM");
+    let status = wait_bounded(&mut sandbox, PATIENCE);
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "the hardened sandbox ended with {status}"
+    );
+    assert_eq!(
+        fs::read_to_string(work.join("hardened.err")).unwrap(),
+        GOT_SIGTERM
+    );
+    wait_bounded(&mut app_run, PATIENCE);
+}
+
+/// What pause does when the profile takes one more call away.
+fn run_without(without: &[&str]) -> (Option<i32>, String) {
+    let runc = Runc::isolated();
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = hardened_bundle(dir.path(), without);
+    let mut run = runc.spawn_run(&bundle, "bitten", dir.path());
+    let status = wait_bounded(&mut run, PATIENCE);
+    (
+        status.code(),
+        fs::read_to_string(dir.path().join("bitten.err")).unwrap(),
+    )
+}
+
+#[test]
+fn without_rt_sigaction_pause_exits_1() {
+    assert_eq!(run_without(&["rt_sigaction"]), (Some(1), String::new()));
+}
+
+#[test]
+fn without_its_sleep_pause_exits_42_instead_of_spinning() {
+    assert_eq!(
+        run_without(&["pause"]),
+        (Some(42), "Error: infinite loop terminated\n".to_string())
+    );
+}
