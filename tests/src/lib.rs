@@ -217,25 +217,36 @@ impl Pause {
         );
     }
 
-    /// Runs a shell script inside pause's PID namespace (pause must be PID 1 of it). Its
-    /// background jobs outlive it and so become pause's orphans.
-    pub fn run_inside(&self, script: &str) {
+    /// A command that runs `program` inside pause's PID namespace (pause must be its PID 1):
+    /// whatever it leaves behind becomes pause's orphans.
+    pub fn command_inside(&self, program: impl AsRef<OsStr>) -> Command {
         assert!(
             self.as_init,
-            "run_inside needs pause as PID 1 of its namespace"
+            "only a pause that is PID 1 of its namespace has one to enter"
         );
-        let mut child = Command::new("nsenter")
-            .args([
-                "--target",
-                &self.pid.to_string(),
-                "--pid",
-                "--",
-                "sh",
-                "-c",
-                script,
-            ])
+        let mut cmd = Command::new("nsenter");
+        cmd.args(["--target", &self.pid.to_string(), "--pid", "--"])
+            .arg(program)
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(Stdio::null());
+        cmd
+    }
+
+    /// Starts a shell script inside pause's PID namespace, in the background.
+    pub fn spawn_inside(&self, script: &str) -> Child {
+        self.command_inside("sh")
+            .args(["-c", script])
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("nsenter")
+    }
+
+    /// Runs a shell script inside pause's PID namespace to its end; its background jobs
+    /// outlive it and so become pause's orphans.
+    pub fn run_inside(&self, script: &str) {
+        let mut child = self
+            .command_inside("sh")
+            .args(["-c", script])
             .spawn()
             .expect("nsenter");
         let status = wait_bounded(&mut child, PATIENCE);

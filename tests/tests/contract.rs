@@ -271,22 +271,11 @@ fn idle_costs_nothing(runner: &Runner) {
 fn sigterm_during_orphan_storm(runner: &Runner) {
     let pause = runner.spawn_as_init(&[]);
     pause.wait_until_sleeping();
-    let mut storm = std::process::Command::new("nsenter")
-        .args([
-            "--target",
-            &pause.pid.to_string(),
-            "--pid",
-            "--",
-            "sh",
-            "-c",
-        ])
-        // `( job & )`: the subshell exits at once, so every job is orphaned onto pause as it
-        // starts. The sleeper first, so there is something to see arrive.
-        .arg("(sleep 60 &); i=0; while [ $i -lt 5000 ]; do ( (exit 1) & ); i=$((i+1)); done")
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("nsenter");
+    // `( job & )`: the subshell exits at once, so every job is orphaned onto pause as it
+    // starts. The sleeper first, so there is something to see arrive.
+    let mut storm = pause.spawn_inside(
+        "(sleep 60 &); i=0; while [ $i -lt 5000 ]; do ( (exit 1) & ); i=$((i+1)); done",
+    );
     poll("the storm to reach pause", || {
         (!pause.children().is_empty()).then_some(())
     });

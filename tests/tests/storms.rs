@@ -4,7 +4,6 @@
 
 use libc::{SIGCHLD, SIGCONT, SIGSTOP, SIGTERM};
 use pause_tests::{GOT_SIGTERM, PATIENCE, Pause, Runner, poll, wait_bounded};
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 const WAVES: usize = 20;
@@ -12,12 +11,9 @@ const PER_WAVE: usize = 1000;
 
 /// Hands `count` zombies to pause at once (pause must be PID 1 of its namespace).
 fn orphan_wave(pause: &Pause, count: usize) -> std::process::Child {
-    Command::new("nsenter")
-        .args(["--target", &pause.pid.to_string(), "--pid", "--"])
-        .arg(env!("CARGO_BIN_EXE_orphans"))
+    pause
+        .command_inside(env!("CARGO_BIN_EXE_orphans"))
         .arg(count.to_string())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
         .spawn()
         .expect("nsenter")
 }
@@ -57,21 +53,7 @@ fn sigterm_in_the_middle_of_a_wave(runner: &Runner) {
             "i=0; while [ $i -lt {WAVES} ]; do {} {PER_WAVE}; i=$((i+1)); done",
             env!("CARGO_BIN_EXE_orphans")
         );
-        let mut waves = Command::new("nsenter")
-            .args([
-                "--target",
-                &pause.pid.to_string(),
-                "--pid",
-                "--",
-                "sh",
-                "-c",
-                &script,
-            ])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("nsenter");
+        let mut waves = pause.spawn_inside(&script);
         // SIGTERM while orphans are waiting to be reaped: the first wave, then later ones.
         poll("a wave to land on pause", || {
             (!pause.children().is_empty()).then_some(())
