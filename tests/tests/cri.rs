@@ -142,8 +142,11 @@ fn containerd_runs_our_image_as_the_pod_sandbox() {
         // The sandbox's process is our amd64 binary, as the image's user.
         let info: serde_json::Value = serde_json::from_str(&status.info["info"]).unwrap();
         let pid = info["pid"].as_i64().expect("sandbox pid") as i32;
-        let exe = fs::read(format!("/proc/{pid}/exe")).unwrap();
-        assert!(exe == fs::read(Arch::named("amd64").unwrap().dist_binary()).unwrap());
+        // READY can come a moment before runc's init has exec'd /pause: wait for the exec.
+        let ours = fs::read(Arch::named("amd64").unwrap().dist_binary()).unwrap();
+        poll("the sandbox to exec our binary", || {
+            (fs::read(format!("/proc/{pid}/exe")).ok()? == ours).then_some(())
+        });
         let proc_status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
         for (field, want) in [("Uid:", "65535"), ("Seccomp:", "2"), ("NoNewPrivs:", "1")] {
             let line = proc_status.lines().find(|l| l.starts_with(field)).unwrap();
