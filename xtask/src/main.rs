@@ -111,7 +111,7 @@ fn dist() -> Result {
         let linked = target_dir().join(arch.triple).join("release/pause");
         let shipped = arch.dist_binary();
         // Section headers are for linkers and debuggers; the kernel and qemu load by program
-        // headers alone. Dropping them (and the section name table) is a third of the file.
+        // headers alone. Dropping them (and the section name table) is a fifth of the file.
         run(Command::new(&tools.objcopy)
             .arg("--strip-sections")
             .arg(&linked)
