@@ -4,7 +4,7 @@
 //! as upstream does when it cannot install its SIGINT handler.
 
 use libc::SIGTERM;
-use pause_tests::containers::{Runc, busybox_rootfs, image_archive, run_ok};
+use pause_tests::containers::{Podman, Runc, busybox_rootfs, image_archive, run_ok, stdout_of};
 use pause_tests::{
     ARCHES, Arch, GOT_SIGTERM, PATIENCE, Runner, children, poll, require_tool, wait_bounded,
 };
@@ -286,4 +286,62 @@ fn without_its_sleep_pause_exits_42_instead_of_spinning() {
         run_without(&["pause"]),
         (Some(42), "Error: infinite loop terminated\n".to_string())
     );
+}
+
+/// podman: the profile on a pod's infra container, with no_new_privs so that the filter is
+/// loaded last (without it runc itself would need far more than pause does).
+#[test]
+fn podman_infra_container_under_the_profile() {
+    let podman = Podman::isolated();
+    let pulled = stdout_of(
+        podman
+            .cmd()
+            .args(["pull", "--quiet"])
+            .arg(format!("oci-archive:{}", image_archive().display())),
+    );
+    let profile = xtask::workspace_root().join("seccomp/pause.json");
+    run_ok(
+        podman
+            .cmd()
+            .args(["pod", "create", "--name", "hardened", "--network", "none"])
+            .args(["--infra-image", pulled.trim()])
+            .args(["--security-opt", "no-new-privileges", "--security-opt"])
+            .arg(format!("seccomp={}", profile.display())),
+    );
+    run_ok(podman.cmd().args(["pod", "start", "hardened"]));
+    let infra = stdout_of(podman.cmd().args([
+        "pod",
+        "inspect",
+        "hardened",
+        "--format",
+        "{{.InfraContainerID}}",
+    ]));
+    let infra = infra.trim();
+    let pid: i32 = stdout_of(
+        podman
+            .cmd()
+            .args(["inspect", infra, "--format", "{{.State.Pid}}"]),
+    )
+    .trim()
+    .parse()
+    .unwrap();
+    poll("the infra pause to sleep", || {
+        let text = fs::read_to_string(format!("/proc/{pid}/syscall")).ok()?;
+        (text.split_whitespace().next()? == "34").then_some(())
+    });
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    for (field, want) in [("Seccomp:", "2"), ("NoNewPrivs:", "1")] {
+        let line = status.lines().find(|l| l.starts_with(field)).unwrap();
+        assert_eq!(line.split_whitespace().nth(1), Some(want), "{line}");
+    }
+    run_ok(podman.cmd().args(["pod", "stop", "hardened"]));
+    let state = stdout_of(podman.cmd().args([
+        "inspect",
+        infra,
+        "--format",
+        "{{.State.Status}} {{.State.ExitCode}}",
+    ]));
+    assert_eq!(state.trim(), "exited 0");
+    let logs = run_ok(podman.cmd().args(["logs", infra]));
+    assert_eq!(String::from_utf8_lossy(&logs.stderr), GOT_SIGTERM);
 }
