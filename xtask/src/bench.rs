@@ -1,5 +1,6 @@
 //! `cargo xtask bench`: pause beside the sandbox inits operators actually choose between, on
-//! this machine, in one run. Every figure is a ratio or a count where times would drift.
+//! this machine, in one run. Timed runs are interleaved across the inits and reported with
+//! ratios to ours, because absolute times drift on shared machines.
 //!
 //! Peers (Debian packages): `catatonit -P` (podman's infra pause; static glibc, the closest
 //! stand-in for upstream's static-glibc pause.c), `tini-static` and `dumb-init` (which need a
