@@ -118,6 +118,47 @@ impl Podman {
         cmd
     }
 
+    /// The ID of `pod`'s infra container.
+    pub fn infra_id(&self, pod: &str) -> String {
+        let id = stdout_of(self.cmd().args([
+            "pod",
+            "inspect",
+            pod,
+            "--format",
+            "{{.InfraContainerID}}",
+        ]));
+        id.trim().to_string()
+    }
+
+    /// The host PID of a running container.
+    pub fn pid(&self, container: &str) -> i32 {
+        let pid = stdout_of(
+            self.cmd()
+                .args(["inspect", container, "--format", "{{.State.Pid}}"]),
+        );
+        pid.trim()
+            .parse()
+            .unwrap_or_else(|e| panic!("pid of {container}: {pid:?}: {e}"))
+    }
+
+    /// `pod stop` (SIGTERM, then SIGKILL only after 10 s), then the infra container's
+    /// "<status> <exit code>" and what it wrote to stderr.
+    pub fn stop_pod(&self, pod: &str) -> (String, String) {
+        let infra = self.infra_id(pod);
+        run_ok(self.cmd().args(["pod", "stop", pod]));
+        let state = stdout_of(self.cmd().args([
+            "inspect",
+            &infra,
+            "--format",
+            "{{.State.Status}} {{.State.ExitCode}}",
+        ]));
+        let logs = run_ok(self.cmd().args(["logs", &infra]));
+        (
+            state.trim().to_string(),
+            String::from_utf8_lossy(&logs.stderr).into_owned(),
+        )
+    }
+
     /// Imports a busybox rootfs as `localhost/busybox:test`.
     pub fn import_busybox(&self) {
         let rootfs = busybox_rootfs(self.dir.path());

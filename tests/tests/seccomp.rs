@@ -309,22 +309,7 @@ fn podman_infra_container_under_the_profile() {
             .arg(format!("seccomp={}", profile.display())),
     );
     run_ok(podman.cmd().args(["pod", "start", "hardened"]));
-    let infra = stdout_of(podman.cmd().args([
-        "pod",
-        "inspect",
-        "hardened",
-        "--format",
-        "{{.InfraContainerID}}",
-    ]));
-    let infra = infra.trim();
-    let pid: i32 = stdout_of(
-        podman
-            .cmd()
-            .args(["inspect", infra, "--format", "{{.State.Pid}}"]),
-    )
-    .trim()
-    .parse()
-    .unwrap();
+    let pid = podman.pid(&podman.infra_id("hardened"));
     poll("the infra pause to sleep", || {
         let text = fs::read_to_string(format!("/proc/{pid}/syscall")).ok()?;
         (text.split_whitespace().next()? == "34").then_some(())
@@ -334,14 +319,7 @@ fn podman_infra_container_under_the_profile() {
         let line = status.lines().find(|l| l.starts_with(field)).unwrap();
         assert_eq!(line.split_whitespace().nth(1), Some(want), "{line}");
     }
-    run_ok(podman.cmd().args(["pod", "stop", "hardened"]));
-    let state = stdout_of(podman.cmd().args([
-        "inspect",
-        infra,
-        "--format",
-        "{{.State.Status}} {{.State.ExitCode}}",
-    ]));
-    assert_eq!(state.trim(), "exited 0");
-    let logs = run_ok(podman.cmd().args(["logs", infra]));
-    assert_eq!(String::from_utf8_lossy(&logs.stderr), GOT_SIGTERM);
+    let (state, stderr) = podman.stop_pod("hardened");
+    assert_eq!(state, "exited 0");
+    assert_eq!(stderr, GOT_SIGTERM);
 }
