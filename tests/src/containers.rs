@@ -363,5 +363,23 @@ impl Drop for Containerd {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // A test that failed half-way leaves shims (they outlive containerd by design) and
+        // their containers: find this instance's by the socket on their command line.
+        let socket = self.socket().display().to_string();
+        for entry in fs::read_dir("/proc").unwrap().flatten() {
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+                continue;
+            };
+            let cmdline = fs::read(entry.path().join("cmdline")).unwrap_or_default();
+            let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+            if cmdline.starts_with("/usr/bin/containerd-shim") && cmdline.contains(&socket) {
+                for child in crate::children(pid) {
+                    // SAFETY: kill(2) on the shim's container processes, then the shim.
+                    unsafe { libc::kill(child.pid, libc::SIGKILL) };
+                }
+                // SAFETY: as above.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+            }
+        }
     }
 }
