@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
+pub use xtask::procfs::{ProcStat, proc_stat};
+use xtask::procfs::{context_switches, current_syscall, proc_stat_of};
 pub use xtask::{ARCHES, Arch};
 
 /// Every wait in the suite is bounded by this: a broken pause fails a test, never hangs it.
@@ -190,18 +192,7 @@ impl Pause {
     /// Waits until pause is blocked in its sleep syscall: its handlers are installed and it is
     /// past everything it does before the loop.
     pub fn wait_until_sleeping(&self) -> &Self {
-        let path = format!("/proc/{}/syscall", self.pid);
-        poll(
-            &format!(
-                "pid {} to sleep in syscall {}",
-                self.pid, self.sleep_syscall
-            ),
-            || {
-                let text = fs::read_to_string(&path).ok()?;
-                let nr: i64 = text.split_whitespace().next()?.parse().ok()?;
-                (nr == self.sleep_syscall).then_some(())
-            },
-        );
+        wait_until_in_syscall(self.pid, self.sleep_syscall);
         self
     }
 
@@ -289,13 +280,7 @@ impl Pause {
 
     /// Voluntary + involuntary context switches of that same thread: each one is a wake-up.
     pub fn context_switches(&self) -> u64 {
-        let status = fs::read_to_string(format!("/proc/{0}/task/{0}/status", self.pid))
-            .expect("pause is gone");
-        status
-            .lines()
-            .filter(|l| l.contains("ctxt_switches:"))
-            .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-            .sum()
+        context_switches(&format!("/proc/{0}/task/{0}/status", self.pid)).expect("pause is gone")
     }
 
     /// The process state letter (S, T, Z...).
@@ -339,34 +324,6 @@ impl Drop for Pause {
     }
 }
 
-/// The fields of /proc/PID/stat the suite uses.
-#[derive(Debug, Clone, Copy)]
-pub struct ProcStat {
-    pub pid: i32,
-    pub state: char,
-    pub ppid: i32,
-    pub utime: u64,
-    pub stime: u64,
-}
-
-pub fn proc_stat(pid: i32) -> Option<ProcStat> {
-    proc_stat_of(&format!("/proc/{pid}/stat"), pid)
-}
-
-fn proc_stat_of(path: &str, pid: i32) -> Option<ProcStat> {
-    let text = fs::read_to_string(path).ok()?;
-    // The command name is in parentheses and may contain anything: split after the last ')'.
-    let rest = &text[text.rfind(')')? + 2..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    Some(ProcStat {
-        pid,
-        state: fields[0].chars().next()?,
-        ppid: fields[1].parse().ok()?,
-        utime: fields[11].parse().ok()?,
-        stime: fields[12].parse().ok()?,
-    })
-}
-
 /// All processes whose parent is `parent`.
 pub fn children(parent: i32) -> Vec<ProcStat> {
     fs::read_dir("/proc")
@@ -375,6 +332,19 @@ pub fn children(parent: i32) -> Vec<ProcStat> {
         .filter_map(proc_stat)
         .filter(|s| s.ppid == parent)
         .collect()
+}
+
+/// Waits until `pid` is blocked in syscall `nr` (host numbering, as /proc/PID/syscall has it).
+pub fn wait_until_in_syscall(pid: i32, nr: i64) {
+    poll(&format!("pid {pid} to block in syscall {nr}"), || {
+        (current_syscall(pid)? == nr).then_some(())
+    });
+}
+
+/// The first value of a "Name:" line in /proc/PID/status.
+pub fn status_field(pid: i32, name: &str) -> String {
+    xtask::procfs::field(&format!("/proc/{pid}/status"), name)
+        .unwrap_or_else(|| panic!("no {name} in /proc/{pid}/status"))
 }
 
 /// Polls `check` every 10 ms until it yields a value; panics naming `what` after PATIENCE.

@@ -14,7 +14,7 @@ use k8s_cri::v1::{
     StartContainerRequest, StopPodSandboxRequest, VersionRequest,
 };
 use pause_tests::containers::{Containerd, Podman, image_archive, run_ok};
-use pause_tests::{Arch, PATIENCE, poll, proc_stat};
+use pause_tests::{Arch, PATIENCE, poll, proc_stat, status_field};
 use std::fs;
 use std::future::Future;
 use tonic::transport::{Channel, Endpoint, Uri};
@@ -147,11 +147,9 @@ fn containerd_runs_our_image_as_the_pod_sandbox() {
         poll("the sandbox to exec our binary", || {
             (fs::read(format!("/proc/{pid}/exe")).ok()? == ours).then_some(())
         });
-        let proc_status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-        for (field, want) in [("Uid:", "65535"), ("Seccomp:", "2"), ("NoNewPrivs:", "1")] {
-            let line = proc_status.lines().find(|l| l.starts_with(field)).unwrap();
-            assert_eq!(line.split_whitespace().nth(1), Some(want), "{line}");
-        }
+        assert_eq!(status_field(pid, "Uid"), "65535");
+        assert_eq!(status_field(pid, "Seccomp"), "2");
+        assert_eq!(status_field(pid, "NoNewPrivs"), "1");
 
         let container_id = bounded(
             "CreateContainer",

@@ -6,7 +6,10 @@ use flate2::read::GzDecoder;
 use pause_tests::containers::{
     Podman, Runc, busybox_rootfs, image_archive, output_of, run_ok, stdout_of,
 };
-use pause_tests::{ARCHES, GOT_SIGTERM, PATIENCE, children, poll, require_tool, wait_bounded};
+use pause_tests::{
+    ARCHES, GOT_SIGTERM, PATIENCE, children, poll, require_tool, wait_bounded,
+    wait_until_in_syscall,
+};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -341,7 +344,7 @@ fn runc_sandbox_shared_with_app_containers() {
     });
     let mut sandbox_run = runc.spawn_run(&sandbox, "sandbox", work);
     let pause = runc.pid("sandbox");
-    wait_for_sleep(pause);
+    wait_until_in_syscall(pause, 34); // the (native amd64) pause asleep in pause(2)
 
     // Two app containers from one busybox rootfs: a web server, and a client that looks around.
     let rootfs = busybox_rootfs(work);
@@ -444,14 +447,6 @@ fn edit_json(path: &Path, edit: impl FnOnce(&mut Value)) {
     let mut value: Value = serde_json::from_slice(&fs::read(path).unwrap()).unwrap();
     edit(&mut value);
     fs::write(path, serde_json::to_vec_pretty(&value).unwrap()).unwrap();
-}
-
-/// Waits until the (amd64, native) pause with this host PID is asleep in pause(2).
-fn wait_for_sleep(pid: i32) {
-    poll(&format!("pid {pid} to sleep in pause(2)"), || {
-        let text = fs::read_to_string(format!("/proc/{pid}/syscall")).ok()?;
-        (text.split_whitespace().next()? == "34").then_some(())
-    });
 }
 
 /// podman: a pod whose infra container is our image, sharing pid, ipc, net and uts.

@@ -6,12 +6,16 @@
 use libc::SIGTERM;
 use pause_tests::containers::{Podman, Runc, busybox_rootfs, image_archive, run_ok, stdout_of};
 use pause_tests::{
-    ARCHES, Arch, GOT_SIGTERM, PATIENCE, Runner, children, poll, require_tool, wait_bounded,
+    ARCHES, Arch, GOT_SIGTERM, PATIENCE, Runner, children, poll, require_tool, status_field,
+    wait_bounded, wait_until_in_syscall,
 };
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
+
+/// pause(2) on x86_64: where the amd64 pause blocks.
+const PAUSE: i64 = 34;
 use std::process::Command;
 
 fn profile() -> Value {
@@ -206,19 +210,10 @@ fn hardened_sandbox_reaps_and_exits_0() {
     let bundle = hardened_bundle(work, &[]);
     let mut sandbox = runc.spawn_run(&bundle, "hardened", work);
     let pause = runc.pid("hardened");
-    poll("the hardened pause to sleep", || {
-        let text = fs::read_to_string(format!("/proc/{pause}/syscall")).ok()?;
-        (text.split_whitespace().next()? == "34").then_some(())
-    });
-    let status = fs::read_to_string(format!("/proc/{pause}/status")).unwrap();
-    for (field, want) in [
-        ("Seccomp:", "2"),
-        ("NoNewPrivs:", "1"),
-        ("CapEff:", "0000000000000000"),
-    ] {
-        let line = status.lines().find(|l| l.starts_with(field)).unwrap();
-        assert_eq!(line.split_whitespace().nth(1), Some(want), "{line}");
-    }
+    wait_until_in_syscall(pause, PAUSE);
+    assert_eq!(status_field(pause, "Seccomp"), "2");
+    assert_eq!(status_field(pause, "NoNewPrivs"), "1");
+    assert_eq!(status_field(pause, "CapEff"), "0000000000000000");
 
     // An app container (not under the profile) in the sandbox's PID namespace leaves orphans.
     let rootfs = busybox_rootfs(work);
@@ -310,15 +305,9 @@ fn podman_infra_container_under_the_profile() {
     );
     run_ok(podman.cmd().args(["pod", "start", "hardened"]));
     let pid = podman.pid(&podman.infra_id("hardened"));
-    poll("the infra pause to sleep", || {
-        let text = fs::read_to_string(format!("/proc/{pid}/syscall")).ok()?;
-        (text.split_whitespace().next()? == "34").then_some(())
-    });
-    let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    for (field, want) in [("Seccomp:", "2"), ("NoNewPrivs:", "1")] {
-        let line = status.lines().find(|l| l.starts_with(field)).unwrap();
-        assert_eq!(line.split_whitespace().nth(1), Some(want), "{line}");
-    }
+    wait_until_in_syscall(pid, PAUSE);
+    assert_eq!(status_field(pid, "Seccomp"), "2");
+    assert_eq!(status_field(pid, "NoNewPrivs"), "1");
     let (state, stderr) = podman.stop_pod("hardened");
     assert_eq!(state, "exited 0");
     assert_eq!(stderr, GOT_SIGTERM);

@@ -6,7 +6,7 @@
 //! stand-in for upstream's static-glibc pause.c), `tini-static` and `dumb-init` (which need a
 //! child to supervise: they run `sleep infinity`, and only their own process is measured).
 
-use crate::{ARCHES, Arch, oci};
+use crate::{ARCHES, Arch, oci, procfs};
 use std::ffi::CString;
 use std::fmt::Write as _;
 use std::os::unix::ffi::OsStrExt;
@@ -151,18 +151,13 @@ impl Sandbox {
         const SLEEPS: [i64; 10] = [34, 271, 7, 130, 128, 0, 232, 281, 61, 247];
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            let syscall =
-                std::fs::read_to_string(format!("/proc/{}/syscall", self.pid)).unwrap_or_default();
-            let nr = syscall
-                .split_whitespace()
-                .next()
-                .and_then(|n| n.parse::<i64>().ok());
+            let nr = procfs::current_syscall(self.pid);
             if nr.is_some_and(|nr| SLEEPS.contains(&nr)) {
                 return Ok(());
             }
             if Instant::now() > deadline {
                 return Err(format!(
-                    "pid {} never went to sleep ({syscall:?})",
+                    "pid {} never went to sleep (syscall {nr:?})",
                     self.pid
                 ));
             }
@@ -183,10 +178,8 @@ impl Drop for Sandbox {
 
 /// A field in kB from a /proc file with "Name:   123 kB" lines.
 fn proc_kb(path: &str, field: &str) -> Result<u64> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
-    text.lines()
-        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+    procfs::field(path, field)
+        .and_then(|v| v.parse().ok())
         .ok_or(format!("{path}: no {field}"))
 }
 
@@ -790,20 +783,10 @@ fn idle(peers: &[Peer], options: &Options, results: &mut Results) -> Result {
     // Supervisors start their child first: let that finish before the window opens.
     std::thread::sleep(Duration::from_millis(200));
     let read = |pid: i32| -> Result<(u64, u64)> {
-        let stat =
-            std::fs::read_to_string(format!("/proc/{pid}/stat")).map_err(|e| e.to_string())?;
-        let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..]
-            .split_whitespace()
-            .collect();
-        let ticks = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
-        let status =
-            std::fs::read_to_string(format!("/proc/{pid}/status")).map_err(|e| e.to_string())?;
-        let switches = status
-            .lines()
-            .filter(|l| l.contains("ctxt_switches:"))
-            .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-            .sum();
-        Ok((ticks, switches))
+        let gone = || format!("pid {pid} is gone");
+        let stat = procfs::proc_stat(pid).ok_or_else(gone)?;
+        let switches = procfs::context_switches(&format!("/proc/{pid}/status")).ok_or_else(gone)?;
+        Ok((stat.utime + stat.stime, switches))
     };
     let before: Vec<_> = sandboxes
         .iter()

@@ -4,6 +4,7 @@ pub mod bench;
 pub mod chart;
 pub mod elf;
 pub mod oci;
+pub mod procfs;
 
 use std::path::PathBuf;
 
