@@ -8,88 +8,188 @@ pub mod procfs;
 
 use std::path::PathBuf;
 
-/// One shipped architecture.
+/// One shipped architecture: every fact about it that the build, the tests, the bench, the
+/// image and the seccomp profile need. Adding an architecture is one `src/arch/<arch>.rs` and
+/// one row of [`ARCHES`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Arch {
     /// The OCI / Go name, as in `pause-linux-<name>` and image platforms.
     pub name: &'static str,
-    /// The Rust target the binary is built for.
-    pub triple: &'static str,
     /// The OCI platform variant, where the architecture has one.
     pub variant: Option<&'static str>,
-    /// Debian's qemu-user-static emulator for it.
-    pub qemu: &'static str,
-    /// The file-size budget in bytes.
-    pub budget: u64,
+    /// The Rust target the binary is built for.
+    pub triple: &'static str,
+    /// Debian's name for the architecture (its packages, its kernels, its busybox).
+    pub debian: &'static str,
     /// ELF e_machine.
     pub elf_machine: u16,
+    /// The file-size budget in bytes.
+    pub budget: u64,
+    /// Debian's qemu-user-static emulator for it.
+    pub qemu: &'static str,
+    /// The CPU qemu-user emulates: the oldest one the Rust target promises to run on, so that
+    /// an instruction from a later generation fails under test.
+    pub qemu_cpu: &'static str,
+    /// The call pause sleeps in, with its number in this architecture's own syscall table.
+    pub sleep: Syscall,
+    /// How a handler installed without SA_SIGINFO (as pause's are) returns.
+    pub signal_return: SignalReturn,
+    /// libseccomp's name for the architecture (`archMap` of the profile).
+    pub seccomp: &'static str,
+    /// The other shipped architecture this one's kernel also runs (amd64 runs 386 binaries,
+    /// arm64 runs arm ones): a node's seccomp profile must allow that binary's calls too.
+    pub compat: Option<&'static str>,
 }
+
+/// A system call by name and number (in one architecture's table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Syscall {
+    pub name: &'static str,
+    pub nr: i64,
+}
+
+/// Who provides the code a signal handler returns to, and which call it makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignalReturn {
+    /// The kernel's own trampoline (vDSO or signal page) calling rt_sigreturn: the ABI has no
+    /// SA_RESTORER (riscv64, loong64) or ignores it (powerpc64).
+    Kernel,
+    /// Ours (SA_RESTORER), always rt_sigreturn: the kernel builds only rt frames here.
+    RtSigreturn,
+    /// Ours (SA_RESTORER): the kernel builds an old-style frame for a handler without
+    /// SA_SIGINFO, unwound by sigreturn, and an rt frame (rt_sigreturn) for one with it.
+    Sigreturn,
+}
+
+impl SignalReturn {
+    /// The call that ends a handler installed with (`siginfo`) or without SA_SIGINFO.
+    pub fn call(self, siginfo: bool) -> &'static str {
+        match self {
+            SignalReturn::Sigreturn if !siginfo => "sigreturn",
+            _ => "rt_sigreturn",
+        }
+    }
+}
+
+const PAUSE_X86_64: Syscall = Syscall { name: "pause", nr: 34 };
+/// pause(2) is 29 in the i386, arm EABI, powerpc and s390 tables alike.
+const PAUSE_29: Syscall = Syscall { name: "pause", nr: 29 };
+/// The generic table (asm-generic/unistd.h) has no pause(2): ppoll(NULL, 0, NULL, NULL).
+const PPOLL_GENERIC: Syscall = Syscall { name: "ppoll", nr: 73 };
 
 /// The eight architectures: upstream's five, then riscv64, 386 and loong64.
 pub const ARCHES: [Arch; 8] = [
     Arch {
         name: "amd64",
-        triple: "x86_64-unknown-linux-gnu",
         variant: None,
-        qemu: "qemu-x86_64-static",
-        budget: 1024,
+        triple: "x86_64-unknown-linux-gnu",
+        debian: "amd64",
         elf_machine: object::elf::EM_X86_64,
+        budget: 1024,
+        qemu: "qemu-x86_64-static",
+        qemu_cpu: "qemu64",
+        sleep: PAUSE_X86_64,
+        signal_return: SignalReturn::RtSigreturn,
+        seccomp: "SCMP_ARCH_X86_64",
+        compat: Some("386"),
     },
     Arch {
         name: "arm64",
-        triple: "aarch64-unknown-linux-gnu",
         variant: None,
-        qemu: "qemu-aarch64-static",
-        budget: 1024,
+        triple: "aarch64-unknown-linux-gnu",
+        debian: "arm64",
         elf_machine: object::elf::EM_AARCH64,
+        budget: 1024,
+        qemu: "qemu-aarch64-static",
+        qemu_cpu: "cortex-a53",
+        sleep: PPOLL_GENERIC,
+        signal_return: SignalReturn::RtSigreturn,
+        seccomp: "SCMP_ARCH_AARCH64",
+        compat: Some("arm"),
     },
     Arch {
         name: "arm",
-        triple: "armv7-unknown-linux-gnueabihf",
         variant: Some("v7"),
-        qemu: "qemu-arm-static",
-        budget: 2048,
+        triple: "armv7-unknown-linux-gnueabihf",
+        debian: "armhf",
         elf_machine: object::elf::EM_ARM,
+        budget: 2048,
+        qemu: "qemu-arm-static",
+        qemu_cpu: "cortex-a7",
+        sleep: PAUSE_29,
+        signal_return: SignalReturn::Sigreturn,
+        seccomp: "SCMP_ARCH_ARM",
+        compat: None,
     },
     Arch {
         name: "ppc64le",
-        triple: "powerpc64le-unknown-linux-gnu",
         variant: None,
-        qemu: "qemu-ppc64le-static",
-        budget: 2048,
+        triple: "powerpc64le-unknown-linux-gnu",
+        debian: "ppc64el",
         elf_machine: object::elf::EM_PPC64,
+        budget: 2048,
+        qemu: "qemu-ppc64le-static",
+        qemu_cpu: "power8",
+        sleep: PAUSE_29,
+        signal_return: SignalReturn::Kernel,
+        seccomp: "SCMP_ARCH_PPC64LE",
+        compat: None,
     },
     Arch {
         name: "s390x",
-        triple: "s390x-unknown-linux-gnu",
         variant: None,
-        qemu: "qemu-s390x-static",
-        budget: 2048,
+        triple: "s390x-unknown-linux-gnu",
+        debian: "s390x",
         elf_machine: object::elf::EM_S390,
+        budget: 2048,
+        qemu: "qemu-s390x-static",
+        qemu_cpu: "z10EC",
+        sleep: PAUSE_29,
+        signal_return: SignalReturn::Sigreturn,
+        seccomp: "SCMP_ARCH_S390X",
+        compat: None,
     },
     Arch {
         name: "riscv64",
-        triple: "riscv64gc-unknown-linux-gnu",
         variant: None,
-        qemu: "qemu-riscv64-static",
-        budget: 2048,
+        triple: "riscv64gc-unknown-linux-gnu",
+        debian: "riscv64",
         elf_machine: object::elf::EM_RISCV,
+        budget: 2048,
+        qemu: "qemu-riscv64-static",
+        qemu_cpu: "rv64",
+        sleep: PPOLL_GENERIC,
+        signal_return: SignalReturn::Kernel,
+        seccomp: "SCMP_ARCH_RISCV64",
+        compat: None,
     },
     Arch {
         name: "386",
-        triple: "i686-unknown-linux-gnu",
         variant: None,
-        qemu: "qemu-i386-static",
-        budget: 2048,
+        triple: "i686-unknown-linux-gnu",
+        debian: "i386",
         elf_machine: object::elf::EM_386,
+        budget: 2048,
+        qemu: "qemu-i386-static",
+        qemu_cpu: "pentium3",
+        sleep: PAUSE_29,
+        signal_return: SignalReturn::Sigreturn,
+        seccomp: "SCMP_ARCH_X86",
+        compat: None,
     },
     Arch {
         name: "loong64",
-        triple: "loongarch64-unknown-linux-gnu",
         variant: None,
-        qemu: "qemu-loongarch64-static",
-        budget: 2048,
+        triple: "loongarch64-unknown-linux-gnu",
+        debian: "loong64",
         elf_machine: object::elf::EM_LOONGARCH,
+        budget: 2048,
+        qemu: "qemu-loongarch64-static",
+        qemu_cpu: "la464",
+        sleep: PPOLL_GENERIC,
+        signal_return: SignalReturn::Kernel,
+        seccomp: "SCMP_ARCH_LOONGARCH64",
+        compat: None,
     },
 ];
 
@@ -97,6 +197,27 @@ impl Arch {
     /// Looks an architecture up by its OCI name.
     pub fn named(name: &str) -> Option<&'static Arch> {
         ARCHES.iter().find(|a| a.name == name)
+    }
+
+    /// The row of the machine these tools run on, if we ship for it.
+    pub fn host() -> Option<&'static Arch> {
+        let host = match std::env::consts::ARCH {
+            "x86_64" => "amd64",
+            "aarch64" => "arm64",
+            "powerpc64" if cfg!(target_endian = "little") => "ppc64le",
+            "x86" => "386",
+            "loongarch64" => "loong64",
+            other => other,
+        };
+        Arch::named(host)
+    }
+
+    /// The OCI platform as `os/arch[/variant]`.
+    pub fn platform(&self) -> String {
+        match self.variant {
+            Some(variant) => format!("linux/{}/{variant}", self.name),
+            None => format!("linux/{}", self.name),
+        }
     }
 
     /// The file `cargo xtask dist` writes for this architecture.
