@@ -18,8 +18,9 @@ use core::ffi::c_int;
 use core::ptr::null_mut;
 use linux_raw_sys::errno::EINTR;
 use linux_raw_sys::general::{
-    __NR_exit_group, __NR_getpid, __NR_rt_sigaction, __NR_wait4, __NR_write, SA_NOCLDSTOP, SIGCHLD,
-    SIGINT, SIGTERM, WNOHANG, kernel_sigaction, kernel_sigset_t,
+    __NR_exit_group, __NR_getpid, __NR_rt_sigaction, __NR_rt_sigprocmask, __NR_wait4, __NR_write,
+    SA_NOCLDSTOP, SA_SIGINFO, SIG_UNBLOCK, SIGCHLD, SIGINT, SIGTERM, WNOHANG, kernel_sigaction,
+    kernel_sigset_t,
 };
 
 const VERSION: &str = concat!(env!("CARGO_PKG_NAME"), " ", env!("CARGO_PKG_VERSION"), "\n");
@@ -31,6 +32,14 @@ const LOOP_ENDED: &[u8] = b"Error: infinite loop terminated\n";
 
 const STDOUT: usize = 1;
 const STDERR: usize = 2;
+
+/// Upstream installs its handlers without SA_SIGINFO, and so do we; the test-only feature adds
+/// it so that the suite can drive the other signal-return path too.
+const HANDLER_FLAGS: u32 = if cfg!(feature = "siginfo-handlers") {
+    SA_SIGINFO
+} else {
+    0
+};
 
 /// Called by `arch::_start` with the initial stack pointer: argc, then argv[0..argc], NULL.
 ///
@@ -51,17 +60,25 @@ pub unsafe extern "C" fn start(stack: *const usize) -> ! {
             write(STDERR, NOT_FIRST);
         }
 
+        let ours = signal_bit(SIGINT) | signal_bit(SIGTERM) | signal_bit(SIGCHLD);
+        // A blocked mask survives execve: whoever started us (a runtime, a shim, a shell) may
+        // have left these blocked, and then SIGTERM would never stop us and no orphan would
+        // ever be reaped. Only these three: the rest of the mask is the caller's business.
+        // A refusal (a profile without the call) leaves the mask as upstream would run with.
+        unblock(ours);
+
         // While one of these handlers runs, the other two signals wait: a SIGTERM during the
         // SIGINT message, or a SIGCHLD in the middle of it, cannot interleave a second write.
-        let others = signal_bit(SIGINT) | signal_bit(SIGTERM) | signal_bit(SIGCHLD);
-        if !install_handler(SIGINT, shut_down, 0, others) {
+        if !install_handler(SIGINT, shut_down, HANDLER_FLAGS, ours) {
             exit(1);
         }
-        if !install_handler(SIGTERM, shut_down, 0, others) {
+        if !install_handler(SIGTERM, shut_down, HANDLER_FLAGS, ours) {
             exit(2);
         }
-        // No SA_RESTART, as upstream: the sleep must return to us after each reap.
-        if !install_handler(SIGCHLD, reap_children, SA_NOCLDSTOP, 0) {
+        // No SA_RESTART, as upstream. It would change nothing: the kernel never restarts
+        // pause or ppoll after a handler (both return EINTR either way), and nothing else
+        // here blocks.
+        if !install_handler(SIGCHLD, reap_children, SA_NOCLDSTOP | HANDLER_FLAGS, 0) {
             exit(3);
         }
 
@@ -127,6 +144,26 @@ unsafe fn install_handler(
             null_mut::<kernel_sigaction>() as usize,
             size_of::<kernel_sigset_t>(),
         ) == 0
+    }
+}
+
+/// Unblocks the signals in `signals` (a first word of a signal set); the rest of the mask stays.
+///
+/// # Safety
+/// Always safe; `unsafe` only because it is a raw syscall.
+unsafe fn unblock(signals: usize) {
+    // SAFETY: all-zero is the empty set.
+    let mut set: kernel_sigset_t = unsafe { core::mem::zeroed() };
+    set.sig[0] = signals as _;
+    // SAFETY: the kernel reads `set`; we ask for no old mask back.
+    unsafe {
+        arch::syscall4(
+            __NR_rt_sigprocmask as usize,
+            SIG_UNBLOCK as usize,
+            &set as *const _ as usize,
+            0,
+            size_of::<kernel_sigset_t>(),
+        );
     }
 }
 

@@ -3,11 +3,11 @@
 //! - syscall: number in x8, arguments in x0-x5; `svc 0`; result in x0, -4095..-1 being -errno.
 //! - entry: sp points at argc, 16-byte aligned (sp must always be).
 //! - signal return: the kernel honours SA_RESTORER and otherwise uses the vDSO's trampoline;
-//!   ours keeps the vDSO out of it, like musl does.
-//! - sleep: there is no pause(2) in the generic syscall table: ppoll(NULL, 0, NULL, NULL)
-//!   waits, with no timeout, until a handler has run.
+//!   ours keeps the vDSO out of it, like musl does. Every frame is an rt frame: `restore_rt`.
+//! - sleep: there is no pause(2) in the generic syscall table: ppoll (see `arch/mod.rs`).
 
-use linux_raw_sys::general::{__NR_ppoll, __NR_rt_sigreturn, SA_RESTORER, kernel_sigaction};
+use linux_raw_sys::general::__NR_rt_sigreturn;
+// The design's syscall crate: the kernel clobbers nothing but x0 here, as sc declares.
 pub use sc::{syscall0, syscall1, syscall3, syscall4};
 
 /// The ELF entry point.
@@ -32,22 +32,11 @@ pub unsafe extern "C" fn _start() -> ! {
 /// # Safety
 /// Only the kernel's signal frame may "return" here.
 #[unsafe(naked)]
-unsafe extern "C" fn restore_rt() {
+pub unsafe extern "C" fn restore_rt() {
     core::arch::naked_asm!(
         "mov x8, #{nr}", // NR_rt_sigreturn == 139
         "svc 0",
         "udf #0",        // rt_sigreturn does not return
         nr = const __NR_rt_sigreturn,
     )
-}
-
-pub fn set_restorer(action: &mut kernel_sigaction) {
-    action.sa_flags |= SA_RESTORER as u64;
-    action.sa_restorer = Some(restore_rt);
-}
-
-/// ppoll(NULL, 0, NULL, NULL): returns -EINTR once a handler has run.
-pub fn sleep_until_signal() -> isize {
-    // SAFETY: no descriptors, no timeout, no mask: nothing is read or written.
-    unsafe { syscall4(__NR_ppoll as usize, 0, 0, 0, 0) as isize }
 }

@@ -1,16 +1,18 @@
-//! arm (armv7, EABI, hard-float).
+//! arm (armv7, EABI, hard-float, A32 code).
 //!
 //! - syscall: number in r7, arguments in r0-r5; `svc 0` (EABI); result in r0, -4095..-1 being
-//!   -errno.
+//!   -errno. The kernel preserves every other register and the flags (it restores the saved
+//!   CPSR on return).
 //! - entry: sp points at argc.
 //! - calls: sp 8-byte aligned at public interfaces (AAPCS); we align to 16 as the kernel does.
 //! - signal return: the kernel honours SA_RESTORER and otherwise returns through its sigpage;
-//!   ours keeps the return path in our own code, like glibc and musl do. Without SA_SIGINFO (as
-//!   upstream installs its handlers) the frame is the old-style one, unwound by sigreturn (119).
+//!   ours keeps the return path in our own code, like glibc and musl do. A handler without
+//!   SA_SIGINFO (as upstream installs them) gets the old-style frame, unwound by sigreturn
+//!   (119); one with SA_SIGINFO gets an rt frame, unwound by rt_sigreturn (173).
 //! - sleep: pause(2) exists in the EABI table.
 
-use linux_raw_sys::general::{__NR_pause, __NR_sigreturn, SA_RESTORER, kernel_sigaction};
-pub use syscalls::raw::{syscall0, syscall1, syscall3, syscall4};
+use core::arch::asm;
+use linux_raw_sys::general::{__NR_rt_sigreturn, __NR_sigreturn};
 
 /// The ELF entry point.
 ///
@@ -31,12 +33,12 @@ pub unsafe extern "C" fn _start() -> ! {
     )
 }
 
-/// Where a handler returns to: straight into sigreturn (see the top of this file).
+/// Where a handler without SA_SIGINFO returns to: straight into sigreturn.
 ///
 /// # Safety
-/// Only the kernel's signal frame may "return" here.
+/// Only the kernel's old-style signal frame may "return" here.
 #[unsafe(naked)]
-unsafe extern "C" fn restore() {
+pub unsafe extern "C" fn restore() {
     core::arch::naked_asm!(
         "mov r7, #{nr}", // NR_sigreturn == 119
         "svc 0",
@@ -45,13 +47,85 @@ unsafe extern "C" fn restore() {
     )
 }
 
-pub fn set_restorer(action: &mut kernel_sigaction) {
-    action.sa_flags |= SA_RESTORER as u32;
-    action.sa_restorer = Some(restore);
+/// Where a handler with SA_SIGINFO returns to: straight into rt_sigreturn.
+///
+/// # Safety
+/// Only the kernel's rt signal frame may "return" here.
+#[unsafe(naked)]
+pub unsafe extern "C" fn restore_rt() {
+    core::arch::naked_asm!(
+        "mov r7, #{nr}", // NR_rt_sigreturn == 173
+        "svc 0",
+        "udf #0",        // rt_sigreturn does not return
+        nr = const __NR_rt_sigreturn,
+    )
 }
 
-/// pause(2): returns -EINTR once a handler has run.
-pub fn sleep_until_signal() -> isize {
-    // SAFETY: pause takes no arguments.
-    unsafe { syscall0(__NR_pause as usize) as isize }
+/// # Safety
+/// The call must be sound for the kernel with these arguments.
+pub unsafe fn syscall0(nr: usize) -> usize {
+    let ret;
+    // SAFETY: forwarded to the caller.
+    unsafe {
+        asm!(
+            "svc 0",
+            in("r7") nr,
+            lateout("r0") ret,
+            options(nostack, preserves_flags)
+        );
+    }
+    ret
+}
+
+/// # Safety
+/// The call must be sound for the kernel with these arguments.
+pub unsafe fn syscall1(nr: usize, a0: usize) -> usize {
+    let ret;
+    // SAFETY: forwarded to the caller.
+    unsafe {
+        asm!(
+            "svc 0",
+            in("r7") nr,
+            inlateout("r0") a0 => ret,
+            options(nostack, preserves_flags)
+        );
+    }
+    ret
+}
+
+/// # Safety
+/// The call must be sound for the kernel with these arguments.
+pub unsafe fn syscall3(nr: usize, a0: usize, a1: usize, a2: usize) -> usize {
+    let ret;
+    // SAFETY: forwarded to the caller.
+    unsafe {
+        asm!(
+            "svc 0",
+            in("r7") nr,
+            inlateout("r0") a0 => ret,
+            in("r1") a1,
+            in("r2") a2,
+            options(nostack, preserves_flags)
+        );
+    }
+    ret
+}
+
+/// # Safety
+/// The call must be sound for the kernel with these arguments.
+pub unsafe fn syscall4(nr: usize, a0: usize, a1: usize, a2: usize, a3: usize) -> usize {
+    let ret;
+    // SAFETY: forwarded to the caller.
+    unsafe {
+        asm!(
+            "svc 0",
+            in("r7") nr,
+            inlateout("r0") a0 => ret,
+            in("r1") a1,
+            in("r2") a2,
+            in("r3") a3,
+            options(nostack, preserves_flags)
+        );
+    }
+    ret
 }

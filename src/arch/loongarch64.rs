@@ -1,15 +1,15 @@
 //! loongarch64 (loong64).
 //!
 //! - syscall: number in a7, arguments in a0-a5; `syscall 0`; result in a0, -4095..-1 being
-//!   -errno; t0-t8 are clobbered.
+//!   -errno. The kernel may clobber the temporaries t0-t8 and nothing else (the clobber list
+//!   of the kernel's own nolibc, tools/include/nolibc/arch-loongarch.h, and of glibc).
 //! - entry: sp points at argc.
 //! - calls: sp 16-byte aligned.
 //! - signal return: the ABI has no SA_RESTORER; the kernel always returns through the vDSO's
 //!   trampoline, so there is nothing for us to provide.
-//! - sleep: no pause(2) in the generic syscall table: ppoll(NULL, 0, NULL, NULL).
+//! - sleep: no pause(2) in the generic syscall table: ppoll (see `arch/mod.rs`).
 
-use linux_raw_sys::general::{__NR_ppoll, kernel_sigaction};
-pub use syscalls::raw::{syscall0, syscall1, syscall3, syscall4};
+use core::arch::asm;
 
 /// The ELF entry point.
 ///
@@ -29,11 +29,107 @@ pub unsafe extern "C" fn _start() -> ! {
     )
 }
 
-/// Nothing to do: the kernel supplies the trampoline (see the top of this file).
-pub fn set_restorer(_: &mut kernel_sigaction) {}
+/// # Safety
+/// The call must be sound for the kernel with these arguments.
+pub unsafe fn syscall0(nr: usize) -> usize {
+    let ret;
+    // SAFETY: forwarded to the caller.
+    unsafe {
+        asm!(
+            "syscall 0",
+            in("$a7") nr,
+            lateout("$a0") ret,
+            lateout("$t0") _,
+            lateout("$t1") _,
+            lateout("$t2") _,
+            lateout("$t3") _,
+            lateout("$t4") _,
+            lateout("$t5") _,
+            lateout("$t6") _,
+            lateout("$t7") _,
+            lateout("$t8") _,
+            options(nostack, preserves_flags)
+        );
+    }
+    ret
+}
 
-/// ppoll(NULL, 0, NULL, NULL): returns -EINTR once a handler has run.
-pub fn sleep_until_signal() -> isize {
-    // SAFETY: no descriptors, no timeout, no mask: nothing is read or written.
-    unsafe { syscall4(__NR_ppoll as usize, 0, 0, 0, 0) as isize }
+/// # Safety
+/// The call must be sound for the kernel with these arguments.
+pub unsafe fn syscall1(nr: usize, a0: usize) -> usize {
+    let ret;
+    // SAFETY: forwarded to the caller.
+    unsafe {
+        asm!(
+            "syscall 0",
+            in("$a7") nr,
+            inlateout("$a0") a0 => ret,
+            lateout("$t0") _,
+            lateout("$t1") _,
+            lateout("$t2") _,
+            lateout("$t3") _,
+            lateout("$t4") _,
+            lateout("$t5") _,
+            lateout("$t6") _,
+            lateout("$t7") _,
+            lateout("$t8") _,
+            options(nostack, preserves_flags)
+        );
+    }
+    ret
+}
+
+/// # Safety
+/// The call must be sound for the kernel with these arguments.
+pub unsafe fn syscall3(nr: usize, a0: usize, a1: usize, a2: usize) -> usize {
+    let ret;
+    // SAFETY: forwarded to the caller.
+    unsafe {
+        asm!(
+            "syscall 0",
+            in("$a7") nr,
+            inlateout("$a0") a0 => ret,
+            in("$a1") a1,
+            in("$a2") a2,
+            lateout("$t0") _,
+            lateout("$t1") _,
+            lateout("$t2") _,
+            lateout("$t3") _,
+            lateout("$t4") _,
+            lateout("$t5") _,
+            lateout("$t6") _,
+            lateout("$t7") _,
+            lateout("$t8") _,
+            options(nostack, preserves_flags)
+        );
+    }
+    ret
+}
+
+/// # Safety
+/// The call must be sound for the kernel with these arguments.
+pub unsafe fn syscall4(nr: usize, a0: usize, a1: usize, a2: usize, a3: usize) -> usize {
+    let ret;
+    // SAFETY: forwarded to the caller.
+    unsafe {
+        asm!(
+            "syscall 0",
+            in("$a7") nr,
+            inlateout("$a0") a0 => ret,
+            in("$a1") a1,
+            in("$a2") a2,
+            in("$a3") a3,
+            lateout("$t0") _,
+            lateout("$t1") _,
+            lateout("$t2") _,
+            lateout("$t3") _,
+            lateout("$t4") _,
+            lateout("$t5") _,
+            lateout("$t6") _,
+            lateout("$t7") _,
+            lateout("$t8") _,
+            options(nostack, preserves_flags)
+        );
+    }
+    ret
 }

@@ -1,8 +1,11 @@
 //! One file per architecture, each exporting the same set:
 //! - `_start`: the ELF entry point; hands the initial stack pointer to `crate::start`;
-//! - `set_restorer`: fills in the signal-return trampoline where this arch wants one from us;
-//! - `sleep_until_signal`: blocks in the kernel, no timer, until a handler has run;
-//! - `syscall0`, `syscall1`, `syscall3`, `syscall4`: raw syscalls, returning -errno on failure.
+//! - `syscall0`, `syscall1`, `syscall3`, `syscall4`: raw syscalls, returning -errno on failure;
+//! - where the ABI has SA_RESTORER: `restore_rt` (ends an rt frame) and, where the kernel also
+//!   builds old-style frames, `restore` (ends one).
+//!
+//! What several arches share is written once below, chosen by `cfg`: how to sleep, and who
+//! provides the code a handler returns to.
 
 #[cfg(target_arch = "x86_64")]
 #[path = "x86_64.rs"]
@@ -50,4 +53,69 @@ compile_error!(
     "pause supports x86_64, aarch64, arm, powerpc64, s390x, riscv64, x86 and loongarch64 Linux"
 );
 
-pub use imp::{set_restorer, sleep_until_signal, syscall0, syscall1, syscall3, syscall4};
+pub use imp::{syscall0, syscall1, syscall3, syscall4};
+use linux_raw_sys::general::kernel_sigaction;
+
+/// The generic syscall table (asm-generic/unistd.h) has no pause(2); ppoll with no descriptors,
+/// no timeout and no mask waits the same way, until a handler has run.
+#[cfg(any(
+    target_arch = "aarch64",
+    target_arch = "riscv64",
+    target_arch = "loongarch64"
+))]
+pub fn sleep_until_signal() -> isize {
+    // SAFETY: no descriptors, no timeout, no mask: nothing is read or written.
+    unsafe { syscall4(linux_raw_sys::general::__NR_ppoll as usize, 0, 0, 0, 0) as isize }
+}
+
+/// pause(2): returns -EINTR once a handler has run.
+#[cfg(not(any(
+    target_arch = "aarch64",
+    target_arch = "riscv64",
+    target_arch = "loongarch64"
+)))]
+pub fn sleep_until_signal() -> isize {
+    // SAFETY: pause takes no arguments.
+    unsafe { syscall0(linux_raw_sys::general::__NR_pause as usize) as isize }
+}
+
+/// The frame the kernel builds for a handler installed without SA_SIGINFO: old-style on these
+/// three, unwound by `sigreturn`...
+#[cfg(any(target_arch = "arm", target_arch = "s390x", target_arch = "x86"))]
+use imp::restore;
+/// ...while x86_64 and aarch64 only ever build rt frames.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+use imp::restore_rt as restore;
+
+/// Points the handler's return at our own trampoline, of the flavour that matches the frame
+/// the kernel will build for `action`'s flags: getting it wrong corrupts every handler return,
+/// so it is chosen here, from the flags, rather than assumed. Keeping the return path in our
+/// own code (as glibc and musl do) means no dependence on a vDSO that `vdso=0` or an emulator
+/// may not provide; x86_64 and i386 kernels would deliver SIGSEGV without one.
+#[cfg(any(
+    target_arch = "x86_64",
+    target_arch = "aarch64",
+    target_arch = "arm",
+    target_arch = "s390x",
+    target_arch = "x86"
+))]
+pub fn set_restorer(action: &mut kernel_sigaction) {
+    use core::ffi::c_ulong;
+    use linux_raw_sys::general::{SA_RESTORER, SA_SIGINFO};
+    let trampoline = if action.sa_flags & SA_SIGINFO as c_ulong != 0 {
+        imp::restore_rt
+    } else {
+        restore
+    };
+    action.sa_flags |= SA_RESTORER as c_ulong;
+    action.sa_restorer = Some(trampoline);
+}
+
+/// Nothing to do: these ABIs have no SA_RESTORER (riscv64, loongarch64) or ignore it
+/// (powerpc64), and the kernel returns through its own vDSO trampoline.
+#[cfg(any(
+    target_arch = "powerpc64",
+    target_arch = "riscv64",
+    target_arch = "loongarch64"
+))]
+pub fn set_restorer(_: &mut kernel_sigaction) {}

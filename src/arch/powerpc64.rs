@@ -1,7 +1,10 @@
 //! powerpc64 little-endian (ppc64le, ELFv2).
 //!
-//! - syscall: number in r0, arguments in r3-r8; `sc`; an error sets cr0.SO and leaves a
-//!   positive errno in r3, which the syscall layer negates so every arch reads -errno.
+//! - syscall: number in r0, arguments in r3-r8; `sc`; result in r3. An error sets cr0.SO and
+//!   leaves a positive errno in r3, which we negate so every arch reads -errno. The kernel's
+//!   syscall ABI (Documentation/arch/powerpc/syscall64-abi.rst) makes r0, r3-r12, cr0, ctr and
+//!   xer volatile across `sc`; r1, r2, r13-r31, lr, cr1-cr7, and the FP and vector registers
+//!   survive.
 //! - entry: r1 points at argc. Code reaches constants through the TOC pointer r2, which the
 //!   entry point must set up (the kernel does not).
 //! - calls: r1 16-byte aligned, a 32-byte minimum frame whose back chain ends at 0.
@@ -9,8 +12,7 @@
 //!   trampoline (or one on the signal stack): nothing for us to provide.
 //! - sleep: pause(2) exists.
 
-use linux_raw_sys::general::{__NR_pause, kernel_sigaction};
-pub use syscalls::raw::{syscall0, syscall1, syscall3, syscall4};
+use core::arch::asm;
 
 /// The ELF entry point.
 ///
@@ -33,11 +35,130 @@ pub unsafe extern "C" fn _start() -> ! {
     )
 }
 
-/// Nothing to do: the kernel supplies the trampoline (see the top of this file).
-pub fn set_restorer(_: &mut kernel_sigaction) {}
+/// # Safety
+/// The call must be sound for the kernel with these arguments.
+pub unsafe fn syscall0(nr: usize) -> usize {
+    let ret;
+    // SAFETY: forwarded to the caller.
+    unsafe {
+        asm!(
+            "sc",
+            "bns 0f",   // cr0.SO clear: r3 is the result
+            "neg 3, 3", // set: r3 is a positive errno
+            "0:",
+            inlateout("r0") nr => _,
+            lateout("r3") ret,
+            lateout("r4") _,
+            lateout("r5") _,
+            lateout("r6") _,
+            lateout("r7") _,
+            lateout("r8") _,
+            lateout("r9") _,
+            lateout("r10") _,
+            lateout("r11") _,
+            lateout("r12") _,
+            lateout("cr0") _,
+            lateout("ctr") _,
+            lateout("xer") _,
+            // Not preserves_flags: cr0 and xer do change. No other flag is touched.
+            options(nostack)
+        );
+    }
+    ret
+}
 
-/// pause(2): returns -EINTR once a handler has run.
-pub fn sleep_until_signal() -> isize {
-    // SAFETY: pause takes no arguments.
-    unsafe { syscall0(__NR_pause as usize) as isize }
+/// # Safety
+/// The call must be sound for the kernel with these arguments.
+pub unsafe fn syscall1(nr: usize, a0: usize) -> usize {
+    let ret;
+    // SAFETY: forwarded to the caller.
+    unsafe {
+        asm!(
+            "sc",
+            "bns 0f",   // cr0.SO clear: r3 is the result
+            "neg 3, 3", // set: r3 is a positive errno
+            "0:",
+            inlateout("r0") nr => _,
+            inlateout("r3") a0 => ret,
+            lateout("r4") _,
+            lateout("r5") _,
+            lateout("r6") _,
+            lateout("r7") _,
+            lateout("r8") _,
+            lateout("r9") _,
+            lateout("r10") _,
+            lateout("r11") _,
+            lateout("r12") _,
+            lateout("cr0") _,
+            lateout("ctr") _,
+            lateout("xer") _,
+            // Not preserves_flags: cr0 and xer do change. No other flag is touched.
+            options(nostack)
+        );
+    }
+    ret
+}
+
+/// # Safety
+/// The call must be sound for the kernel with these arguments.
+pub unsafe fn syscall3(nr: usize, a0: usize, a1: usize, a2: usize) -> usize {
+    let ret;
+    // SAFETY: forwarded to the caller.
+    unsafe {
+        asm!(
+            "sc",
+            "bns 0f",   // cr0.SO clear: r3 is the result
+            "neg 3, 3", // set: r3 is a positive errno
+            "0:",
+            inlateout("r0") nr => _,
+            inlateout("r3") a0 => ret,
+            inlateout("r4") a1 => _,
+            inlateout("r5") a2 => _,
+            lateout("r6") _,
+            lateout("r7") _,
+            lateout("r8") _,
+            lateout("r9") _,
+            lateout("r10") _,
+            lateout("r11") _,
+            lateout("r12") _,
+            lateout("cr0") _,
+            lateout("ctr") _,
+            lateout("xer") _,
+            // Not preserves_flags: cr0 and xer do change. No other flag is touched.
+            options(nostack)
+        );
+    }
+    ret
+}
+
+/// # Safety
+/// The call must be sound for the kernel with these arguments.
+pub unsafe fn syscall4(nr: usize, a0: usize, a1: usize, a2: usize, a3: usize) -> usize {
+    let ret;
+    // SAFETY: forwarded to the caller.
+    unsafe {
+        asm!(
+            "sc",
+            "bns 0f",   // cr0.SO clear: r3 is the result
+            "neg 3, 3", // set: r3 is a positive errno
+            "0:",
+            inlateout("r0") nr => _,
+            inlateout("r3") a0 => ret,
+            inlateout("r4") a1 => _,
+            inlateout("r5") a2 => _,
+            inlateout("r6") a3 => _,
+            lateout("r7") _,
+            lateout("r8") _,
+            lateout("r9") _,
+            lateout("r10") _,
+            lateout("r11") _,
+            lateout("r12") _,
+            lateout("cr0") _,
+            lateout("ctr") _,
+            lateout("xer") _,
+            // Not preserves_flags: cr0 and xer do change. No other flag is touched.
+            options(nostack)
+        );
+    }
+    ret
 }

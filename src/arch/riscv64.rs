@@ -5,9 +5,9 @@
 //! - calls: sp 16-byte aligned.
 //! - signal return: the ABI has no SA_RESTORER; the kernel always returns through the vDSO's
 //!   trampoline, so there is nothing for us to provide.
-//! - sleep: no pause(2) in the generic syscall table: ppoll(NULL, 0, NULL, NULL).
+//! - sleep: no pause(2) in the generic syscall table: ppoll (see `arch/mod.rs`).
 
-use linux_raw_sys::general::{__NR_ppoll, kernel_sigaction};
+// The design's syscall crate: the kernel clobbers nothing but a0 here, as sc declares.
 pub use sc::{syscall0, syscall1, syscall3, syscall4};
 
 /// The ELF entry point.
@@ -26,13 +26,4 @@ pub unsafe extern "C" fn _start() -> ! {
         "unimp",            // start never returns
         start = sym crate::start,
     )
-}
-
-/// Nothing to do: the kernel supplies the trampoline (see the top of this file).
-pub fn set_restorer(_: &mut kernel_sigaction) {}
-
-/// ppoll(NULL, 0, NULL, NULL): returns -EINTR once a handler has run.
-pub fn sleep_until_signal() -> isize {
-    // SAFETY: no descriptors, no timeout, no mask: nothing is read or written.
-    unsafe { syscall4(__NR_ppoll as usize, 0, 0, 0, 0) as isize }
 }

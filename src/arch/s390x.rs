@@ -1,17 +1,19 @@
 //! s390x (IBM Z).
 //!
 //! - syscall: number in r1 (or the `svc` immediate below 256), arguments in r2-r7; `svc 0`;
-//!   result in r2, -4095..-1 being -errno.
+//!   result in r2, -4095..-1 being -errno. The kernel reloads every other general register
+//!   and the PSW (so the condition code) from what it saved at entry: only r2 changes.
 //! - entry: r15 points at argc.
 //! - calls: the caller provides a 160-byte register save area at r15, back chain at 0(r15);
 //!   r15 8-byte aligned.
 //! - signal return: the kernel honours SA_RESTORER and otherwise uses the vDSO's trampoline;
-//!   ours keeps the vDSO out of it, like glibc and musl do. Without SA_SIGINFO (as upstream
-//!   installs its handlers) the frame is the old-style one, unwound by sigreturn (119).
+//!   ours keeps the vDSO out of it, like glibc and musl do. A handler without SA_SIGINFO (as
+//!   upstream installs them) gets the old-style frame, unwound by sigreturn (119); one with
+//!   SA_SIGINFO gets an rt frame, unwound by rt_sigreturn (173).
 //! - sleep: pause(2) exists.
 
-use linux_raw_sys::general::{__NR_pause, __NR_sigreturn, SA_RESTORER, kernel_sigaction};
-pub use syscalls::raw::{syscall0, syscall1, syscall3, syscall4};
+use core::arch::asm;
+use linux_raw_sys::general::{__NR_rt_sigreturn, __NR_sigreturn};
 
 /// The ELF entry point.
 ///
@@ -31,12 +33,12 @@ pub unsafe extern "C" fn _start() -> ! {
     )
 }
 
-/// Where a handler returns to: straight into sigreturn (see the top of this file).
+/// Where a handler without SA_SIGINFO returns to: straight into sigreturn.
 ///
 /// # Safety
-/// Only the kernel's signal frame may "return" here.
+/// Only the kernel's old-style signal frame may "return" here.
 #[unsafe(naked)]
-unsafe extern "C" fn restore() {
+pub unsafe extern "C" fn restore() {
     core::arch::naked_asm!(
         "svc {nr}",  // NR_sigreturn == 119, small enough for the immediate form
         ".word 0",   // sigreturn does not return
@@ -44,13 +46,84 @@ unsafe extern "C" fn restore() {
     )
 }
 
-pub fn set_restorer(action: &mut kernel_sigaction) {
-    action.sa_flags |= SA_RESTORER as u64;
-    action.sa_restorer = Some(restore);
+/// Where a handler with SA_SIGINFO returns to: straight into rt_sigreturn.
+///
+/// # Safety
+/// Only the kernel's rt signal frame may "return" here.
+#[unsafe(naked)]
+pub unsafe extern "C" fn restore_rt() {
+    core::arch::naked_asm!(
+        "svc {nr}",  // NR_rt_sigreturn == 173, small enough for the immediate form
+        ".word 0",   // rt_sigreturn does not return
+        nr = const __NR_rt_sigreturn,
+    )
 }
 
-/// pause(2): returns -EINTR once a handler has run.
-pub fn sleep_until_signal() -> isize {
-    // SAFETY: pause takes no arguments.
-    unsafe { syscall0(__NR_pause as usize) as isize }
+/// # Safety
+/// The call must be sound for the kernel with these arguments.
+pub unsafe fn syscall0(nr: usize) -> usize {
+    let ret;
+    // SAFETY: forwarded to the caller.
+    unsafe {
+        asm!(
+            "svc 0",
+            in("r1") nr,
+            lateout("r2") ret,
+            options(nostack, preserves_flags)
+        );
+    }
+    ret
+}
+
+/// # Safety
+/// The call must be sound for the kernel with these arguments.
+pub unsafe fn syscall1(nr: usize, a0: usize) -> usize {
+    let ret;
+    // SAFETY: forwarded to the caller.
+    unsafe {
+        asm!(
+            "svc 0",
+            in("r1") nr,
+            inlateout("r2") a0 => ret,
+            options(nostack, preserves_flags)
+        );
+    }
+    ret
+}
+
+/// # Safety
+/// The call must be sound for the kernel with these arguments.
+pub unsafe fn syscall3(nr: usize, a0: usize, a1: usize, a2: usize) -> usize {
+    let ret;
+    // SAFETY: forwarded to the caller.
+    unsafe {
+        asm!(
+            "svc 0",
+            in("r1") nr,
+            inlateout("r2") a0 => ret,
+            in("r3") a1,
+            in("r4") a2,
+            options(nostack, preserves_flags)
+        );
+    }
+    ret
+}
+
+/// # Safety
+/// The call must be sound for the kernel with these arguments.
+pub unsafe fn syscall4(nr: usize, a0: usize, a1: usize, a2: usize, a3: usize) -> usize {
+    let ret;
+    // SAFETY: forwarded to the caller.
+    unsafe {
+        asm!(
+            "svc 0",
+            in("r1") nr,
+            inlateout("r2") a0 => ret,
+            in("r3") a1,
+            in("r4") a2,
+            in("r5") a3,
+            options(nostack, preserves_flags)
+        );
+    }
+    ret
 }

@@ -1,18 +1,22 @@
 //! x86 (i386, i686).
 //!
 //! - syscall: number in eax, arguments in ebx, ecx, edx, esi, edi, ebp; `int 0x80` (static,
-//!   so no vDSO `__kernel_vsyscall`); result in eax, -4095..-1 being -errno.
+//!   so no vDSO `__kernel_vsyscall`); result in eax, -4095..-1 being -errno. The kernel
+//!   preserves every other register, and `iret` restores the flags.
+//! - registers: LLVM reserves esi (its base pointer) and ebp, so a fourth argument is swapped
+//!   into esi around the `int` and the register is left as it was found.
 //! - entry: esp points at argc.
 //! - calls: arguments on the stack; esp must be 16-byte aligned at the `call` (i686 Linux ABI
 //!   as LLVM assumes it).
 //! - signal return: the kernel honours SA_RESTORER; without it the kernel would jump into the
-//!   vDSO, which we would rather not depend on (vdso=0 and some emulators have none). Handlers
-//!   are installed as upstream's are, without SA_SIGINFO, so the kernel builds the old-style
-//!   frame: it is unwound by sigreturn (119), not rt_sigreturn, with esp past the signal number.
+//!   vDSO, which we would rather not depend on (vdso=0 and some emulators have none). A handler
+//!   without SA_SIGINFO (as upstream installs them) gets the old-style frame, unwound by
+//!   sigreturn (119) with esp past the signal number; one with SA_SIGINFO gets an rt frame,
+//!   unwound by rt_sigreturn (173).
 //! - sleep: pause(2) exists.
 
-use linux_raw_sys::general::{__NR_pause, __NR_sigreturn, SA_RESTORER, kernel_sigaction};
-pub use syscalls::raw::{syscall0, syscall1, syscall3, syscall4};
+use core::arch::asm;
+use linux_raw_sys::general::{__NR_rt_sigreturn, __NR_sigreturn};
 
 /// The ELF entry point.
 ///
@@ -33,12 +37,12 @@ pub unsafe extern "C" fn _start() -> ! {
     )
 }
 
-/// Where a handler returns to: straight into sigreturn (see the top of this file).
+/// Where a handler without SA_SIGINFO returns to: straight into sigreturn.
 ///
 /// # Safety
-/// Only the kernel's signal frame may "return" here.
+/// Only the kernel's old-style signal frame may "return" here.
 #[unsafe(naked)]
-unsafe extern "C" fn restore() {
+pub unsafe extern "C" fn restore() {
     core::arch::naked_asm!(
         "pop eax",       // drop the signal number: sigreturn expects esp past it
         "mov eax, {nr}", // NR_sigreturn == 119
@@ -48,13 +52,86 @@ unsafe extern "C" fn restore() {
     )
 }
 
-pub fn set_restorer(action: &mut kernel_sigaction) {
-    action.sa_flags |= SA_RESTORER as u32;
-    action.sa_restorer = Some(restore);
+/// Where a handler with SA_SIGINFO returns to: straight into rt_sigreturn.
+///
+/// # Safety
+/// Only the kernel's rt signal frame may "return" here.
+#[unsafe(naked)]
+pub unsafe extern "C" fn restore_rt() {
+    core::arch::naked_asm!(
+        "mov eax, {nr}", // NR_rt_sigreturn == 173; the rt frame has no number to pop
+        "int 0x80",
+        "ud2",           // rt_sigreturn does not return
+        nr = const __NR_rt_sigreturn,
+    )
 }
 
-/// pause(2): returns -EINTR once a handler has run.
-pub fn sleep_until_signal() -> isize {
-    // SAFETY: pause takes no arguments.
-    unsafe { syscall0(__NR_pause as usize) as isize }
+/// # Safety
+/// The call must be sound for the kernel with these arguments.
+pub unsafe fn syscall0(nr: usize) -> usize {
+    let ret;
+    // SAFETY: forwarded to the caller.
+    unsafe {
+        asm!(
+            "int 0x80",
+            inlateout("eax") nr => ret,
+            options(nostack, preserves_flags)
+        );
+    }
+    ret
+}
+
+/// # Safety
+/// The call must be sound for the kernel with these arguments.
+pub unsafe fn syscall1(nr: usize, a0: usize) -> usize {
+    let ret;
+    // SAFETY: forwarded to the caller.
+    unsafe {
+        asm!(
+            "int 0x80",
+            inlateout("eax") nr => ret,
+            in("ebx") a0,
+            options(nostack, preserves_flags)
+        );
+    }
+    ret
+}
+
+/// # Safety
+/// The call must be sound for the kernel with these arguments.
+pub unsafe fn syscall3(nr: usize, a0: usize, a1: usize, a2: usize) -> usize {
+    let ret;
+    // SAFETY: forwarded to the caller.
+    unsafe {
+        asm!(
+            "int 0x80",
+            inlateout("eax") nr => ret,
+            in("ebx") a0,
+            in("ecx") a1,
+            in("edx") a2,
+            options(nostack, preserves_flags)
+        );
+    }
+    ret
+}
+
+/// # Safety
+/// The call must be sound for the kernel with these arguments.
+pub unsafe fn syscall4(nr: usize, a0: usize, a1: usize, a2: usize, a3: usize) -> usize {
+    let ret;
+    // SAFETY: forwarded to the caller.
+    unsafe {
+        asm!(
+            "xchg esi, {a3}", // esi is LLVM's: borrow it for the fourth argument...
+            "int 0x80",
+            "xchg esi, {a3}", // ...and give it back
+            a3 = in(reg) a3,
+            inlateout("eax") nr => ret,
+            in("ebx") a0,
+            in("ecx") a1,
+            in("edx") a2,
+            options(nostack, preserves_flags)
+        );
+    }
+    ret
 }

@@ -6,10 +6,12 @@
 //!   function for a static binary.
 //! - calls: rsp must be 16-byte aligned at the `call`.
 //! - signal return: the kernel requires SA_RESTORER here (no vDSO fallback) and delivers
-//!   SIGSEGV to a handler that was installed without one.
+//!   SIGSEGV to a handler that was installed without one. Every frame is an rt frame, with or
+//!   without SA_SIGINFO: `restore_rt` ends them all.
 //! - sleep: pause(2) exists.
 
-use linux_raw_sys::general::{__NR_pause, __NR_rt_sigreturn, SA_RESTORER, kernel_sigaction};
+use linux_raw_sys::general::__NR_rt_sigreturn;
+// The design's syscall crate: its x86_64 back-end names rcx and r11, all the kernel clobbers.
 pub use sc::{syscall0, syscall1, syscall3, syscall4};
 
 /// The ELF entry point.
@@ -34,22 +36,11 @@ pub unsafe extern "C" fn _start() -> ! {
 /// # Safety
 /// Only the kernel's signal frame may "return" here.
 #[unsafe(naked)]
-unsafe extern "C" fn restore_rt() {
+pub unsafe extern "C" fn restore_rt() {
     core::arch::naked_asm!(
         "mov eax, {nr}", // NR_rt_sigreturn == 15
         "syscall",
         "ud2",           // rt_sigreturn does not return
         nr = const __NR_rt_sigreturn,
     )
-}
-
-pub fn set_restorer(action: &mut kernel_sigaction) {
-    action.sa_flags |= SA_RESTORER as u64;
-    action.sa_restorer = Some(restore_rt);
-}
-
-/// pause(2): returns -EINTR once a handler has run.
-pub fn sleep_until_signal() -> isize {
-    // SAFETY: pause takes no arguments.
-    unsafe { syscall0(__NR_pause as usize) as isize }
 }

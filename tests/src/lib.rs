@@ -31,10 +31,19 @@ impl Runner {
     /// when a tool is missing, and when `cargo xtask dist` has not been run.
     pub fn new(name: &str) -> Runner {
         let arch = Arch::named(name).unwrap_or_else(|| panic!("no architecture {name}"));
-        let binary = arch.dist_binary();
+        Runner::for_binary(arch, arch.dist_binary())
+    }
+
+    /// The runner for a test-only build of this architecture (`Arch::test_binary`).
+    pub fn test_build(name: &str, variant: &str) -> Runner {
+        let arch = Arch::named(name).unwrap_or_else(|| panic!("no architecture {name}"));
+        Runner::for_binary(arch, arch.test_binary(variant))
+    }
+
+    fn for_binary(arch: &'static Arch, binary: PathBuf) -> Runner {
         assert!(
             binary.is_file(),
-            "{} is missing: run `cargo xtask dist` (or `cargo xtask test`) first",
+            "{} is missing: run `cargo xtask test` (it builds it) first",
             binary.display()
         );
         require_tool("unshare", "util-linux");
@@ -47,6 +56,15 @@ impl Runner {
         Runner { arch, binary, qemu }
     }
 
+    /// The same binary under qemu-user even where the host could run it: qemu's `-strace`
+    /// logs the guest's own calls, whatever the host's architecture.
+    pub fn emulated(&self) -> Runner {
+        Runner {
+            qemu: Some(require_tool(self.arch.qemu, "qemu-user-static")),
+            ..self.clone()
+        }
+    }
+
     /// A command that runs pause with `argv[0]` and then `args`.
     pub fn command_with_argv0(&self, argv0: impl AsRef<OsStr>, args: &[OsString]) -> Command {
         match &self.qemu {
@@ -57,9 +75,14 @@ impl Runner {
             }
             Some(qemu) => {
                 // qemu stops reading its own options at the program path; every argument after
-                // it, dashes and all, is the guest's. -0 sets the guest's argv[0].
+                // it, dashes and all, is the guest's. -0 sets the guest's argv[0]; -cpu the
+                // oldest CPU the target promises to run on.
                 let mut cmd = Command::new(qemu);
-                cmd.arg("-0").arg(argv0).arg(&self.binary).args(args);
+                cmd.args(["-cpu", self.arch.qemu_cpu])
+                    .arg("-0")
+                    .arg(argv0)
+                    .arg(&self.binary)
+                    .args(args);
                 cmd
             }
         }
@@ -72,15 +95,13 @@ impl Runner {
     }
 
     /// Host syscall number the sleeping process is blocked in, as /proc/PID/syscall shows it:
-    /// the arch's own pause or ppoll when native, or the host call qemu makes for it.
+    /// the arch's own sleep when native, or the host call qemu makes for it (qemu waits for a
+    /// guest pause(2) in rt_sigsuspend, and passes a guest ppoll through).
     pub fn sleep_syscall(&self) -> i64 {
-        let uses_ppoll = matches!(self.arch.name, "arm64" | "riscv64" | "loong64");
-        match (&self.qemu, self.arch.name) {
-            (None, "amd64") => 34, // pause
-            (None, "386") => 29,   // pause, i386 numbering (the task is a 32-bit one)
-            (None, other) => panic!("no native sleep number for {other}"),
-            (Some(_), _) if uses_ppoll => 271, // guest ppoll -> host ppoll
-            (Some(_), _) => 130,               // guest pause -> host rt_sigsuspend
+        match (&self.qemu, self.arch.sleep.name) {
+            (None, _) => self.arch.sleep.nr,
+            (Some(_), "ppoll") => libc::SYS_ppoll,
+            (Some(_), _) => libc::SYS_rt_sigsuspend,
         }
     }
 
@@ -376,6 +397,131 @@ pub fn wait_bounded(child: &mut Child, limit: Duration) -> ExitStatus {
         }
         std::thread::sleep(Duration::from_millis(5));
     }
+}
+
+/// The syscall number the host's own pause binary sleeps in (for binaries that runtimes start
+/// on this machine, which are always the host's architecture).
+pub fn native_sleep_syscall() -> i64 {
+    Arch::host()
+        .expect("this machine's architecture is one we ship")
+        .sleep
+        .nr
+}
+
+/// Makes `cmd` start with the signal state a careless parent can leave behind, which execve
+/// keeps: SIGINT, SIGTERM and SIGCHLD blocked, and SIGTERM ignored.
+pub fn with_hostile_signal_state(cmd: &mut Command) -> &mut Command {
+    // SAFETY: sigemptyset/sigaddset/sigprocmask/signal are async-signal-safe and touch only
+    // this (forked) child.
+    unsafe {
+        cmd.pre_exec(|| {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            for signo in [libc::SIGINT, libc::SIGTERM, libc::SIGCHLD] {
+                libc::sigaddset(&mut set, signo);
+            }
+            if libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) != 0
+                || libc::signal(libc::SIGTERM, libc::SIG_IGN) == libc::SIG_ERR
+            {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        })
+    }
+}
+
+/// The syscalls the guest makes, by name, from qemu-user's own `-strace` log (pause's stderr
+/// when it ran under `Runner::emulated` with `-strace`): "<pid> <name>(<args>) = <result>"
+/// lines; signals are "--- ..." lines.
+pub fn strace_calls(log: &str) -> std::collections::BTreeSet<String> {
+    log.lines()
+        .filter_map(|line| {
+            let call = line.split_whitespace().nth(1)?;
+            let name = call.split('(').next()?;
+            (call.contains('(') && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+                .then(|| name.to_string())
+        })
+        .collect()
+}
+
+/// What `runner`'s binary calls, seen by qemu-user's `-strace`, while it starts as PID 1,
+/// reaps an orphan (a handler returns) and exits on SIGTERM.
+pub fn observed_syscalls(runner: &Runner) -> std::collections::BTreeSet<String> {
+    strace_calls(&strace_as_init(runner, "(exit 0) &"))
+}
+
+/// The calls, in order, by name, that `runner`'s binary makes as PID 1 from execve up to and
+/// including its first sleep, as qemu-user's `-strace` logs them.
+pub fn startup_syscalls(runner: &Runner) -> Vec<String> {
+    let log = strace_as_init(runner, "true");
+    let mut calls = Vec::new();
+    for line in log.lines() {
+        let Some(call) = line.split_whitespace().nth(1) else {
+            continue;
+        };
+        let Some((name, _)) = call.split_once('(') else {
+            continue;
+        };
+        calls.push(name.to_string());
+        if name == runner.arch.sleep.name {
+            break;
+        }
+    }
+    calls
+}
+
+/// qemu-user's `-strace` log of `runner`'s binary as PID 1: asleep, then `script` run inside
+/// its namespace to the end with every orphan reaped, asleep again, then SIGTERM and exit 0.
+fn strace_as_init(runner: &Runner, script: &str) -> String {
+    let emulated = runner.emulated();
+    let inner = emulated.command(&[]);
+    let mut cmd = Command::new("unshare");
+    cmd.args(["--pid", "--fork", "--kill-child", "--"])
+        .arg(inner.get_program())
+        .arg("-strace")
+        .args(inner.get_args());
+    let pause = Pause::from_command_as_init(&emulated, cmd);
+    pause.wait_until_sleeping();
+    pause.run_inside(script);
+    pause.wait_until_childless();
+    pause.wait_until_sleeping();
+    let ended = pause.stop_with(libc::SIGTERM);
+    assert_eq!(ended.status.code(), Some(0), "{ended:?}");
+    ended.stderr
+}
+
+/// A scenario that runs against one architecture's binary.
+pub type Scenario = fn(&Runner);
+
+/// Runs every scenario on every architecture of the table, one test each, named
+/// `<arch>::<scenario>`, under a harness that nextest and `cargo test` drive as usual.
+pub fn run_on_every_arch(scenarios: &[(&'static str, Scenario)]) -> ! {
+    run_trials(
+        ARCHES
+            .iter()
+            .flat_map(|arch| {
+                scenarios.iter().map(move |&(name, scenario)| {
+                    libtest_mimic::Trial::test(format!("{}::{name}", arch.name), move || {
+                        scenario(&Runner::new(arch.name));
+                        Ok(())
+                    })
+                })
+            })
+            .collect(),
+    )
+}
+
+/// Runs `trials` under the libtest-compatible harness and exits with its status.
+pub fn run_trials(trials: Vec<libtest_mimic::Trial>) -> ! {
+    libtest_mimic::run(&libtest_mimic::Arguments::from_args(), trials).exit()
+}
+
+/// `(name, function)` pairs for `run_on_every_arch`.
+#[macro_export]
+macro_rules! scenarios {
+    ($($scenario:ident),* $(,)?) => {
+        &[$((stringify!($scenario), $scenario as $crate::Scenario)),*]
+    };
 }
 
 /// The exact line pause prints for `-v`.

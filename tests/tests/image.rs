@@ -7,8 +7,8 @@ use pause_tests::containers::{
     Podman, Runc, busybox_rootfs, image_archive, output_of, run_ok, stdout_of,
 };
 use pause_tests::{
-    ARCHES, GOT_SIGTERM, PATIENCE, children, poll, require_tool, wait_bounded,
-    wait_until_in_syscall,
+    ARCHES, GOT_SIGTERM, PATIENCE, children, native_sleep_syscall, poll, require_tool,
+    wait_bounded, wait_until_in_syscall,
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -344,7 +344,7 @@ fn runc_sandbox_shared_with_app_containers() {
     });
     let mut sandbox_run = runc.spawn_run(&sandbox, "sandbox", work);
     let pause = runc.pid("sandbox");
-    wait_until_in_syscall(pause, 34); // the (native amd64) pause asleep in pause(2)
+    wait_until_in_syscall(pause, native_sleep_syscall()); // the (native) pause asleep
 
     // Two app containers from one busybox rootfs: a web server, and a client that looks around.
     let rootfs = busybox_rootfs(work);

@@ -3,24 +3,36 @@
 //! rootfs, no_new_privs, this profile), while a profile without rt_sigaction makes pause exit 1
 //! as upstream does when it cannot install its SIGINT handler.
 
-use libc::SIGTERM;
 use pause_tests::containers::{Podman, Runc, busybox_rootfs, image_archive, run_ok, stdout_of};
 use pause_tests::{
-    ARCHES, Arch, GOT_SIGTERM, PATIENCE, Runner, children, poll, require_tool, status_field,
-    wait_bounded, wait_until_in_syscall,
+    ARCHES, Arch, GOT_SIGTERM, PATIENCE, Runner, children, native_sleep_syscall, observed_syscalls,
+    poll, require_tool, status_field, wait_bounded, wait_until_in_syscall,
 };
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
-
-/// pause(2) on x86_64: where the amd64 pause blocks.
-const PAUSE: i64 = 34;
 use std::process::Command;
 
+fn host() -> &'static Arch {
+    Arch::host().expect("this machine's architecture is one we ship")
+}
+
 fn profile() -> Value {
-    let path = xtask::workspace_root().join("seccomp/pause.json");
+    let path = xtask::workspace_root().join(xtask::seccomp::PATH);
     serde_json::from_slice(&fs::read(&path).unwrap()).unwrap()
+}
+
+/// The committed profile is what `cargo xtask seccomp` writes from the architecture table: a
+/// new row, or a new call in pause, cannot leave it behind.
+#[test]
+fn committed_profile_is_generated_from_the_arch_table() {
+    let path = xtask::workspace_root().join(xtask::seccomp::PATH);
+    assert!(
+        fs::read_to_string(&path).unwrap() == xtask::seccomp::profile_json(),
+        "{} differs from the generator's output: run `cargo xtask seccomp`",
+        path.display()
+    );
 }
 
 /// The rules that apply on a node of architecture `goarch` (Docker's `includes.arches`).
@@ -45,50 +57,10 @@ fn names(rules: &[&Value], runtime: bool) -> BTreeSet<String> {
         .collect()
 }
 
-/// The syscalls pause makes on `arch`, from qemu-user's own `-strace` of the guest: start as
-/// PID 1, reap an orphan, exit on SIGTERM. This works for every arch, amd64 and 386 too (under
-/// qemu-x86_64 and qemu-i386), because it is the guest's calls that are logged, not the host's.
-fn observed_syscalls(arch: &'static Arch) -> BTreeSet<String> {
-    let qemu = require_tool(arch.qemu, "qemu-user-static");
-    let runner = Runner {
-        arch,
-        binary: arch.dist_binary(),
-        qemu: Some(qemu.clone()),
-    };
-    let mut inner = Command::new(&qemu);
-    inner.arg("-strace").arg(&runner.binary);
-    let mut cmd = Command::new("unshare");
-    cmd.args(["--pid", "--fork", "--kill-child", "--"])
-        .arg(inner.get_program())
-        .args(inner.get_args());
-    let pause = pause_tests::Pause::from_command_as_init(&runner, cmd);
-    pause.wait_until_sleeping();
-    pause.run_inside("(exit 0) &");
-    pause.wait_until_childless();
-    pause.wait_until_sleeping();
-    let ended = pause.stop_with(SIGTERM);
-    assert_eq!(ended.status.code(), Some(0), "{ended:?}");
-    // qemu's log lines: "<pid> <name>(<args>) = <result>"; signals are "--- ..." lines.
-    ended
-        .stderr
-        .lines()
-        .filter_map(|line| {
-            let call = line.split_whitespace().nth(1)?;
-            let name = call.split('(').next()?;
-            (call.contains('(') && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
-                .then(|| name.to_string())
-        })
-        .collect()
-}
-
 /// On a node of `goarch`, which shipped binaries run there: its own, and the 32-bit one its
 /// kernel also runs.
 fn binaries_on(goarch: &str) -> Vec<&'static Arch> {
-    let compat = match goarch {
-        "amd64" => Some("386"),
-        "arm64" => Some("arm"),
-        _ => None,
-    };
+    let compat = Arch::named(goarch).and_then(|node| node.compat);
     ARCHES
         .iter()
         .filter(|a| a.name == goarch || Some(a.name) == compat)
@@ -99,8 +71,23 @@ fn binaries_on(goarch: &str) -> Vec<&'static Arch> {
 fn profile_allows_exactly_what_pause_calls_on_each_arch() {
     let profile = profile();
     assert_eq!(profile["defaultAction"], "SCMP_ACT_ERRNO");
-    let observed: Vec<(&Arch, BTreeSet<String>)> =
-        ARCHES.iter().map(|a| (a, observed_syscalls(a))).collect();
+    let observed: Vec<(&Arch, BTreeSet<String>)> = ARCHES
+        .iter()
+        .map(|a| (a, observed_syscalls(&Runner::new(a.name))))
+        .collect();
+    // The table's account of each binary (which the profile is generated from) is what the
+    // binary really does under emulation, call for call.
+    for (arch, calls) in &observed {
+        let table: BTreeSet<String> = xtask::seccomp::calls(arch)
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        assert_eq!(
+            calls, &table,
+            "{}: observed calls against the table",
+            arch.name
+        );
+    }
     for node in &ARCHES {
         let rules = rules_for(&profile, node.name);
         let allowed_for_pause = names(&rules, false);
@@ -129,15 +116,15 @@ fn profile_allows_exactly_what_pause_calls_on_each_arch() {
     }
 }
 
-/// The profile as runc's config.json takes it (runtime-spec `linux.seccomp`) for an amd64
-/// host, less the syscalls in `without`.
+/// The profile as runc's config.json takes it (runtime-spec `linux.seccomp`) for this host,
+/// less the syscalls in `without`.
 fn runtime_spec_seccomp(without: &[&str]) -> Value {
     let profile = profile();
     let entry = profile["archMap"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|a| a["architecture"] == "SCMP_ARCH_X86_64")
+        .find(|a| a["architecture"] == host().seccomp)
         .unwrap();
     let mut architectures = vec![entry["architecture"].clone()];
     architectures.extend(
@@ -147,7 +134,7 @@ fn runtime_spec_seccomp(without: &[&str]) -> Value {
             .iter()
             .cloned(),
     );
-    let syscalls: Vec<Value> = rules_for(&profile, "amd64")
+    let syscalls: Vec<Value> = rules_for(&profile, host().name)
         .into_iter()
         .map(|rule| {
             let names: Vec<&Value> = rule["names"]
@@ -210,7 +197,7 @@ fn hardened_sandbox_reaps_and_exits_0() {
     let bundle = hardened_bundle(work, &[]);
     let mut sandbox = runc.spawn_run(&bundle, "hardened", work);
     let pause = runc.pid("hardened");
-    wait_until_in_syscall(pause, PAUSE);
+    wait_until_in_syscall(pause, native_sleep_syscall());
     assert_eq!(status_field(pause, "Seccomp"), "2");
     assert_eq!(status_field(pause, "NoNewPrivs"), "1");
     assert_eq!(status_field(pause, "CapEff"), "0000000000000000");
@@ -305,7 +292,7 @@ fn podman_infra_container_under_the_profile() {
     );
     run_ok(podman.cmd().args(["pod", "start", "hardened"]));
     let pid = podman.pid(&podman.infra_id("hardened"));
-    wait_until_in_syscall(pid, PAUSE);
+    wait_until_in_syscall(pid, native_sleep_syscall());
     assert_eq!(status_field(pid, "Seccomp"), "2");
     assert_eq!(status_field(pid, "NoNewPrivs"), "1");
     let (state, stderr) = podman.stop_pod("hardened");

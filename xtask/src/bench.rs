@@ -146,13 +146,23 @@ impl Sandbox {
 
     /// Waits until it blocks in a syscall that sleeps.
     pub fn wait_until_idle(&self) -> Result {
-        // pause, ppoll, poll, rt_sigsuspend, rt_sigtimedwait, read, epoll_wait, epoll_pwait,
-        // wait4, waitid (x86_64 numbers).
-        const SLEEPS: [i64; 10] = [34, 271, 7, 130, 128, 0, 232, 281, 61, 247];
+        // Ours (from the architecture table), and the calls the peers sleep in; host numbers.
+        let mut sleeps = vec![
+            libc::SYS_ppoll,
+            libc::SYS_rt_sigsuspend,
+            libc::SYS_rt_sigtimedwait,
+            libc::SYS_read,
+            libc::SYS_epoll_pwait,
+            libc::SYS_wait4,
+            libc::SYS_waitid,
+        ];
+        sleeps.extend(Arch::host().map(|arch| arch.sleep.nr));
+        #[cfg(target_arch = "x86_64")]
+        sleeps.extend([libc::SYS_poll, libc::SYS_epoll_wait]);
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let nr = procfs::current_syscall(self.pid);
-            if nr.is_some_and(|nr| SLEEPS.contains(&nr)) {
+            if nr.is_some_and(|nr| sleeps.contains(&nr)) {
                 return Ok(());
             }
             if Instant::now() > deadline {

@@ -1,11 +1,12 @@
 //! `cargo xtask dist` builds every architecture into target/dist; `cargo xtask test` builds and
-//! then runs the whole suite.
+//! then runs the whole suite; `cargo xtask seccomp` writes seccomp/pause.json from the
+//! architecture table.
 
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use xtask::elf::ElfFacts;
-use xtask::{ARCHES, bench, dist_dir, oci, target_dir, workspace_root};
+use xtask::{ARCHES, Arch, bench, dist_dir, oci, seccomp, target_dir, workspace_root};
 
 #[derive(Parser)]
 #[command(about = "Build, package and test pause")]
@@ -19,7 +20,10 @@ enum Task {
     /// Build pause for every architecture into target/dist, with the multi-arch OCI image
     /// archive target/dist/pause-oci.tar, and print their sizes.
     Dist,
-    /// Build (as `dist`), then run the whole test suite; extra arguments go to `cargo nextest run`.
+    /// Write seccomp/pause.json from the architecture table.
+    Seccomp,
+    /// Build (as `dist`) and the test-only variants, then run the whole test suite; extra
+    /// arguments go to `cargo nextest run`.
     Test {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
@@ -54,7 +58,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Task::Dist => dist(),
-        Task::Test { args } => dist().and_then(|()| test(&args)),
+        Task::Seccomp => write_seccomp_profile(),
+        Task::Test { args } => dist()
+            .and_then(|()| test_builds())
+            .and_then(|()| test(&args)),
         Task::Bench {
             rounds,
             sandboxes,
@@ -86,29 +93,13 @@ fn main() -> ExitCode {
 fn dist() -> Result {
     let root = workspace_root();
     let tools = ensure_toolchain()?;
-
-    let mut build = cargo();
-    build
-        .current_dir(&root)
-        .args(["build", "--release", "--locked", "--package", "pause"])
-        .args(["--config", ".cargo/pause.toml"])
-        // build-std and asm on powerpc64/s390x are unstable: the same switch the Linux kernel
-        // uses to build its Rust code with a stable compiler.
-        .env("RUSTC_BOOTSTRAP", "1")
-        // The flags in .cargo/pause.toml are part of what makes the bytes reproducible; a
-        // RUSTFLAGS from the caller's environment would silently replace them.
-        .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS");
-    for arch in &ARCHES {
-        build.args(["--target", arch.triple]);
-    }
-    run(&mut build)?;
+    build_pause(&[])?;
 
     let dist = dist_dir();
     std::fs::create_dir_all(&dist).map_err(|e| format!("{}: {e}", dist.display()))?;
     println!("{:<8} {:>6} {:>7}  file", "arch", "bytes", "budget");
     for arch in &ARCHES {
-        let linked = target_dir().join(arch.triple).join("release/pause");
+        let linked = linked_binary(arch);
         let shipped = arch.dist_binary();
         // Section headers are for linkers and debuggers; the kernel and qemu load by program
         // headers alone. Dropping them (and the section name table) is a fifth of the file.
@@ -136,6 +127,60 @@ fn dist() -> Result {
     }
     println!("{}", tools.rustc_version);
     image_archive(&root)
+}
+
+/// `cargo build` of the pause binary for every architecture, with these features.
+fn build_pause(features: &[&str]) -> Result {
+    let mut build = cargo();
+    build
+        .current_dir(workspace_root())
+        .args(["build", "--release", "--locked", "--package", "pause"])
+        .args(["--config", ".cargo/pause.toml"])
+        // build-std and asm on powerpc64/s390x are unstable: the same switch the Linux kernel
+        // uses to build its Rust code with a stable compiler.
+        .env("RUSTC_BOOTSTRAP", "1")
+        // The flags in .cargo/pause.toml are part of what makes the bytes reproducible; a
+        // RUSTFLAGS from the caller's environment would silently replace them.
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS");
+    if !features.is_empty() {
+        build.args(["--features", &features.join(",")]);
+    }
+    for arch in &ARCHES {
+        build.args(["--target", arch.triple]);
+    }
+    run(&mut build)
+}
+
+/// The binaries only the suite uses, in target/test-builds: today the one variant, handlers
+/// installed with SA_SIGINFO. Built after `dist` into the same target directory (only the
+/// pause crate itself recompiles), copied out, and never shipped.
+fn test_builds() -> Result {
+    let tools = ensure_toolchain()?;
+    build_pause(&["siginfo-handlers"])?;
+    for arch in &ARCHES {
+        let shipped_like = arch.test_binary("siginfo");
+        let dir = shipped_like.parent().expect("a file in a directory");
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        run(Command::new(&tools.objcopy)
+            .arg("--strip-sections")
+            .arg(linked_binary(arch))
+            .arg(&shipped_like))?;
+    }
+    Ok(())
+}
+
+/// Where cargo leaves the pause binary it linked for `arch`.
+fn linked_binary(arch: &Arch) -> PathBuf {
+    target_dir().join(arch.triple).join("release/pause")
+}
+
+fn write_seccomp_profile() -> Result {
+    let path = workspace_root().join(seccomp::PATH);
+    std::fs::write(&path, seccomp::profile_json())
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    println!("wrote {}", seccomp::PATH);
+    Ok(())
 }
 
 /// Writes target/dist/pause-oci.tar from the binaries `dist` just shipped.

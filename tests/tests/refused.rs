@@ -1,0 +1,168 @@
+//! What pause does when the kernel refuses one of its calls (here a seccomp filter that
+//! answers EPERM, as a too-strict runtime profile would).
+//!
+//! The sleep: upstream's `for (;;) pause();` spins on a CPU forever; ours ends the loop with
+//! upstream's message and status 42 instead. Shown where the refusal reaches pause: natively
+//! (amd64, 386) and for the ppoll arches under qemu, whose ppoll passes the host's error on.
+//! qemu-user's emulation of pause(2) answers EINTR whatever its host call returned, so on arm,
+//! ppc64le and s390x no refusal can reach the guest and there is nothing to observe there.
+//!
+//! A handler that cannot be installed: exit 1, 2, 3 for SIGINT, SIGTERM, SIGCHLD, as upstream.
+//! The mask it cannot clear: carries on, as upstream (which never clears it) would.
+
+use libc::SIGTERM;
+use libseccomp::{
+    ScmpAction, ScmpArch, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext, ScmpSyscall,
+};
+use pause_tests::{GOT_SIGTERM, Pause, Runner, WARNING};
+use std::io::{Read, Seek};
+use std::os::unix::process::CommandExt;
+use std::process::Command;
+
+fn sleep_refused(name: &str) {
+    let runner = Runner::new(name);
+    if let Some(qemu) = &runner.qemu {
+        // 130: the host rt_sigsuspend that qemu turns a guest pause(2) into.
+        assert_ne!(
+            runner.sleep_syscall(),
+            130,
+            "{}: qemu's pause emulation cannot report a refusal",
+            qemu.display()
+        );
+    }
+    let mut command = runner.command(&[]);
+    refuse(
+        &mut command,
+        &[("pause", None), ("ppoll", None), ("rt_sigsuspend", None)],
+    );
+    let ended = Pause::from_command(&runner, command).wait();
+    assert_eq!(ended.status.code(), Some(42), "{ended:?}");
+    assert_eq!(
+        ended.stderr,
+        format!("{WARNING}Error: infinite loop terminated\n")
+    );
+}
+
+/// Makes each call in `calls` fail with EPERM (only when its first argument equals the value
+/// given, if one is), for x86_64 and i386 tasks alike.
+fn refuse(command: &mut Command, calls: &[(&str, Option<u64>)]) {
+    let mut filter = ScmpFilterContext::new(ScmpAction::Allow).unwrap();
+    filter.add_arch(ScmpArch::X86).unwrap();
+    for &(call, arg0) in calls {
+        let call = ScmpSyscall::from_name(call).unwrap();
+        let refusal = ScmpAction::Errno(libc::EPERM);
+        match arg0 {
+            None => filter.add_rule(refusal, call).unwrap(),
+            Some(value) => filter
+                .add_rule_conditional(
+                    refusal,
+                    call,
+                    &[ScmpArgCompare::new(0, ScmpCompareOp::Equal, value)],
+                )
+                .unwrap(),
+        };
+    }
+    // Compile before the fork; the child only hands the finished program to the kernel.
+    let mut file = tempfile::tempfile().unwrap();
+    filter.export_bpf(&file).unwrap();
+    let mut bytes = Vec::new();
+    file.rewind().unwrap();
+    file.read_to_end(&mut bytes).unwrap();
+    let program: Vec<libc::sock_filter> = bytes
+        .chunks_exact(size_of::<libc::sock_filter>())
+        .map(|c| libc::sock_filter {
+            code: u16::from_ne_bytes([c[0], c[1]]),
+            jt: c[2],
+            jf: c[3],
+            k: u32::from_ne_bytes([c[4], c[5], c[6], c[7]]),
+        })
+        .collect();
+    // SAFETY: prctl is async-signal-safe and `program` was built before the fork.
+    unsafe {
+        command.pre_exec(move || {
+            let fprog = libc::sock_fprog {
+                len: program.len() as u16,
+                filter: program.as_ptr() as *mut _,
+            };
+            if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0
+                || libc::prctl(libc::PR_SET_SECCOMP, libc::SECCOMP_MODE_FILTER, &fprog) != 0
+            {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
+#[test]
+fn sleep_amd64() {
+    sleep_refused("amd64");
+}
+
+#[test]
+fn sleep_i386() {
+    sleep_refused("386");
+}
+
+#[test]
+fn sleep_arm64() {
+    sleep_refused("arm64");
+}
+
+#[test]
+fn sleep_riscv64() {
+    sleep_refused("riscv64");
+}
+
+#[test]
+fn sleep_loong64() {
+    sleep_refused("loong64");
+}
+
+/// rt_sigaction refused for one signal only: pause stops at that handler, with its status and
+/// nothing but the warning on stderr.
+fn handler_refused(name: &str, signo: i32) -> (Option<i32>, String) {
+    let runner = Runner::new(name);
+    assert!(runner.qemu.is_none(), "the filter must reach pause itself");
+    let mut command = runner.command(&[]);
+    refuse(&mut command, &[("rt_sigaction", Some(signo as u64))]);
+    let ended = Pause::from_command(&runner, command).wait();
+    (ended.status.code(), ended.stderr)
+}
+
+#[test]
+fn sigint_handler_refused_exits_1() {
+    assert_eq!(
+        handler_refused("amd64", libc::SIGINT),
+        (Some(1), WARNING.to_string())
+    );
+}
+
+#[test]
+fn sigterm_handler_refused_exits_2() {
+    assert_eq!(
+        handler_refused("amd64", libc::SIGTERM),
+        (Some(2), WARNING.to_string())
+    );
+}
+
+#[test]
+fn sigchld_handler_refused_exits_3() {
+    assert_eq!(
+        handler_refused("amd64", libc::SIGCHLD),
+        (Some(3), WARNING.to_string())
+    );
+}
+
+/// rt_sigprocmask refused (a profile written for upstream's calls): pause runs as before.
+#[test]
+fn mask_refused_carries_on() {
+    let runner = Runner::new("amd64");
+    let mut command = runner.command(&[]);
+    refuse(&mut command, &[("rt_sigprocmask", None)]);
+    let pause = Pause::from_command(&runner, command);
+    pause.wait_until_sleeping();
+    let ended = pause.stop_with(SIGTERM);
+    assert_eq!(ended.status.code(), Some(0), "{ended:?}");
+    assert_eq!(ended.stderr, format!("{WARNING}{GOT_SIGTERM}"));
+}

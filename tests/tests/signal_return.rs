@@ -1,0 +1,116 @@
+//! How pause's handlers return, and the signal state it sleeps in.
+//!
+//! The kernel builds an old-style frame for a handler installed without SA_SIGINFO on arm,
+//! i386 and s390x, and an rt frame with it; the trampoline must match, or every handler return
+//! corrupts the process. Shipped binaries install upstream's way (no SA_SIGINFO); the test-only
+//! `siginfo` builds (`cargo xtask test` makes them) install with it. For both, on every
+//! architecture: qemu-user's `-strace` shows which return call the handler really made (the
+//! one the arch table says), after a real handler return (an orphan reaped, pause asleep
+//! again, then SIGTERM and exit 0). Natively (amd64 and, with IA-32 emulation, i386), the
+//! `siginfo` build also goes through real kernel rt frames: 50 orphans and SIGTERM.
+
+use libc::{SIGCHLD, SIGINT, SIGTERM};
+use libtest_mimic::Trial;
+use pause_tests::{ARCHES, Arch, GOT_SIGTERM, Runner, observed_syscalls, run_trials, status_field};
+
+/// The handler-return call seen under emulation is the one the table names for `siginfo`, and
+/// the other flavour never appears.
+fn returns_through_the_matching_trampoline(arch: &'static Arch, siginfo: bool) {
+    let runner = if siginfo {
+        Runner::test_build(arch.name, "siginfo")
+    } else {
+        Runner::new(arch.name)
+    };
+    let calls = observed_syscalls(&runner);
+    let expected = arch.signal_return.call(siginfo);
+    let other = match expected {
+        "sigreturn" => "rt_sigreturn",
+        _ => "sigreturn",
+    };
+    assert!(
+        calls.contains(expected) && !calls.contains(other),
+        "{} ({}): expected {expected}, saw {calls:?}",
+        arch.name,
+        if siginfo { "SA_SIGINFO" } else { "shipped" }
+    );
+}
+
+/// The `siginfo` build on the real kernel: handlers return through rt frames, again and again.
+fn siginfo_build_reaps_and_exits_natively(arch: &'static Arch) {
+    let runner = Runner::test_build(arch.name, "siginfo");
+    assert!(
+        runner.qemu.is_none(),
+        "{} does not run natively on this host",
+        arch.name
+    );
+    let pause = runner.spawn_as_init(&[]);
+    pause.wait_until_sleeping();
+    pause.run_inside("i=0; while [ $i -lt 50 ]; do (exit 0) & i=$((i+1)); done");
+    pause.wait_until_childless();
+    for _ in 0..1000 {
+        pause.signal(SIGCHLD);
+    }
+    pause.wait_until_sleeping();
+    let ended = pause.stop_with(SIGTERM);
+    assert_eq!(ended.status.code(), Some(0), "{ended:?}");
+    assert_eq!(ended.stderr, GOT_SIGTERM);
+}
+
+/// What the kernel itself says of the sleeping (shipped) pause: exactly SIGINT, SIGTERM and
+/// SIGCHLD caught, nothing blocked. (Which other signals its parent left ignored is not
+/// pause's business; none of its three can be among them.)
+fn sleeps_with_three_handlers_and_nothing_blocked(arch: &'static Arch) {
+    let runner = Runner::new(arch.name);
+    assert!(
+        runner.qemu.is_none(),
+        "{} does not run natively on this host",
+        arch.name
+    );
+    let pause = runner.spawn_as_init(&[]);
+    pause.wait_until_sleeping();
+    let mask = |name| u64::from_str_radix(&status_field(pause.pid, name), 16).unwrap();
+    let caught = [SIGINT, SIGTERM, SIGCHLD]
+        .iter()
+        .fold(0, |set, signo| set | 1 << (signo - 1));
+    assert_eq!(mask("SigCgt"), caught, "SigCgt");
+    assert_eq!(mask("SigBlk"), 0, "SigBlk");
+    assert_eq!(mask("SigIgn") & caught, 0, "SigIgn");
+    assert_eq!(pause.stop_with(SIGTERM).status.code(), Some(0));
+}
+
+fn main() {
+    let mut trials = Vec::new();
+    for arch in &ARCHES {
+        for (siginfo, flavour) in [(false, "shipped"), (true, "siginfo")] {
+            trials.push(Trial::test(
+                format!(
+                    "{}::{flavour}_returns_through_the_matching_trampoline",
+                    arch.name
+                ),
+                move || {
+                    returns_through_the_matching_trampoline(arch, siginfo);
+                    Ok(())
+                },
+            ));
+        }
+    }
+    // The real kernel runs these two here (an amd64 host with IA-32 emulation, as CI's is).
+    for name in ["amd64", "386"] {
+        let arch = Arch::named(name).expect("a shipped architecture");
+        trials.push(Trial::test(
+            format!("{name}::siginfo_build_reaps_and_exits_natively"),
+            move || {
+                siginfo_build_reaps_and_exits_natively(arch);
+                Ok(())
+            },
+        ));
+        trials.push(Trial::test(
+            format!("{name}::sleeps_with_three_handlers_and_nothing_blocked"),
+            move || {
+                sleeps_with_three_handlers_and_nothing_blocked(arch);
+                Ok(())
+            },
+        ));
+    }
+    run_trials(trials)
+}
