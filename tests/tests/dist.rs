@@ -111,3 +111,15 @@ fn the_same_bytes_from_another_path() {
         assert!(theirs == ours, "{file}: the copy built different bytes");
     }
 }
+
+/// The committed Dockerfile is what `cargo xtask generate` writes from the architecture table:
+/// a new row cannot be left without its stage.
+#[test]
+fn committed_dockerfile_is_generated_from_the_arch_table() {
+    let path = xtask::workspace_root().join(xtask::dockerfile::PATH);
+    assert!(
+        std::fs::read_to_string(&path).unwrap() == xtask::dockerfile::dockerfile(),
+        "{} differs from the generator's output: run `cargo xtask generate`",
+        path.display()
+    );
+}

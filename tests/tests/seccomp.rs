@@ -30,7 +30,7 @@ fn committed_profile_is_generated_from_the_arch_table() {
     let path = xtask::workspace_root().join(xtask::seccomp::PATH);
     assert!(
         fs::read_to_string(&path).unwrap() == xtask::seccomp::profile_json(),
-        "{} differs from the generator's output: run `cargo xtask seccomp`",
+        "{} differs from the generator's output: run `cargo xtask generate`",
         path.display()
     );
 }

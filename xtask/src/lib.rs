@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod chart;
+pub mod dockerfile;
 pub mod elf;
 pub mod oci;
 pub mod procfs;
@@ -241,9 +242,14 @@ impl Arch {
             .join(format!("pause-{variant}-linux-{}", self.name))
     }
 
+    /// The name of the file `cargo xtask dist` writes for this architecture.
+    pub fn dist_file_name(&self) -> String {
+        format!("pause-linux-{}", self.name)
+    }
+
     /// The file `cargo xtask dist` writes for this architecture.
     pub fn dist_binary(&self) -> PathBuf {
-        dist_dir().join(format!("pause-linux-{}", self.name))
+        dist_dir().join(self.dist_file_name())
     }
 }
 

@@ -1,12 +1,12 @@
 //! `cargo xtask dist` builds every architecture into target/dist; `cargo xtask test` builds and
-//! then runs the whole suite; `cargo xtask seccomp` writes seccomp/pause.json from the
-//! architecture table.
+//! then runs the whole suite; `cargo xtask generate` writes the files derived from the
+//! architecture table (seccomp/pause.json, Dockerfile).
 
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use xtask::elf::ElfFacts;
-use xtask::{ARCHES, Arch, bench, dist_dir, oci, seccomp, target_dir, workspace_root};
+use xtask::{ARCHES, Arch, bench, dist_dir, dockerfile, oci, seccomp, target_dir, workspace_root};
 
 #[derive(Parser)]
 #[command(about = "Build, package and test pause")]
@@ -20,8 +20,8 @@ enum Task {
     /// Build pause for every architecture into target/dist, with the multi-arch OCI image
     /// archive target/dist/pause-oci.tar, and print their sizes.
     Dist,
-    /// Write seccomp/pause.json from the architecture table.
-    Seccomp,
+    /// Write the files derived from the architecture table: seccomp/pause.json, Dockerfile.
+    Generate,
     /// Build (as `dist`) and the test-only variants, then run the whole test suite; extra
     /// arguments go to `cargo nextest run`.
     Test {
@@ -58,7 +58,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Task::Dist => dist(),
-        Task::Seccomp => write_seccomp_profile(),
+        Task::Generate => generate(),
         Task::Test { args } => dist()
             .and_then(|()| test_builds())
             .and_then(|()| test(&args)),
@@ -175,11 +175,16 @@ fn linked_binary(arch: &Arch) -> PathBuf {
     target_dir().join(arch.triple).join("release/pause")
 }
 
-fn write_seccomp_profile() -> Result {
-    let path = workspace_root().join(seccomp::PATH);
-    std::fs::write(&path, seccomp::profile_json())
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    println!("wrote {}", seccomp::PATH);
+/// Writes the files derived from the architecture table.
+fn generate() -> Result {
+    for (file, text) in [
+        (seccomp::PATH, seccomp::profile_json()),
+        (dockerfile::PATH, dockerfile::dockerfile()),
+    ] {
+        let path = workspace_root().join(file);
+        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+        println!("wrote {file}");
+    }
     Ok(())
 }
 

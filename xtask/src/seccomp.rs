@@ -1,6 +1,6 @@
 //! seccomp/pause.json, derived from the architecture table: a Docker/containerd-format profile
 //! that allows exactly what pause calls on each architecture, plus what a runtime does between
-//! loading the filter and exec'ing pause. `cargo xtask seccomp` writes it; a test fails when
+//! loading the filter and exec'ing pause. `cargo xtask generate` writes it; a test fails when
 //! the committed file differs from what this writes.
 
 use crate::{ARCHES, Arch};
