@@ -2,7 +2,7 @@
 #
 # The multi-arch pause image for users with Docker/buildx. Build the binaries first
 # (`cargo xtask dist`), then for example:
-#   docker buildx build --platform linux/amd64,linux/arm64,linux/arm/v7,linux/ppc64le,linux/s390x,linux/riscv64,linux/386,linux/loong64 -t REG/pause:TAG --push .
+#   docker buildx build --platform linux/amd64,linux/arm64,linux/arm/v7,linux/arm/v6,linux/arm/v5,linux/ppc64le,linux/s390x,linux/riscv64,linux/386,linux/loong64,linux/mips64le,linux/mipsle -t REG/pause:TAG --push .
 # `cargo xtask dist` also writes the same image, reproducibly and without any engine, as
 # target/dist/pause-oci.tar (see README).
 
@@ -21,6 +21,12 @@ COPY target/dist/pause-linux-arm64 /pause
 FROM scratch AS linux-armv7
 COPY target/dist/pause-linux-arm /pause
 
+FROM scratch AS linux-armv6
+COPY target/dist/pause-linux-armv6 /pause
+
+FROM scratch AS linux-armv5
+COPY target/dist/pause-linux-armv5 /pause
+
 FROM scratch AS linux-ppc64le
 COPY target/dist/pause-linux-ppc64le /pause
 
@@ -35,6 +41,12 @@ COPY target/dist/pause-linux-386 /pause
 
 FROM scratch AS linux-loong64
 COPY target/dist/pause-linux-loong64 /pause
+
+FROM scratch AS linux-mips64le
+COPY target/dist/pause-linux-mips64le /pause
+
+FROM scratch AS linux-mipsle
+COPY target/dist/pause-linux-mipsle /pause
 
 FROM linux-${TARGETARCH}${TARGETVARIANT}
 # As upstream: nothing in pause needs root.

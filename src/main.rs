@@ -4,23 +4,28 @@
 
 #![no_std]
 #![no_main]
-// Inline assembly on these two is still behind a feature gate (the build sets RUSTC_BOOTSTRAP
+// Inline assembly on these is still behind a feature gate (the build sets RUSTC_BOOTSTRAP
 // for build-std anyway).
 #![cfg_attr(
-    any(target_arch = "powerpc64", target_arch = "s390x"),
+    any(
+        target_arch = "powerpc64",
+        target_arch = "s390x",
+        target_arch = "mips",
+        target_arch = "mips64"
+    ),
     feature(asm_experimental_arch)
 )]
 
 mod arch;
 mod args;
 
+use arch::kernel_sigaction;
 use core::ffi::c_int;
 use core::ptr::null_mut;
 use linux_raw_sys::errno::EINTR;
 use linux_raw_sys::general::{
     __NR_exit_group, __NR_getpid, __NR_rt_sigaction, __NR_rt_sigprocmask, __NR_wait4, __NR_write,
-    SA_NOCLDSTOP, SA_SIGINFO, SIG_UNBLOCK, SIGCHLD, SIGINT, SIGTERM, WNOHANG, kernel_sigaction,
-    kernel_sigset_t,
+    SA_NOCLDSTOP, SA_SIGINFO, SIG_UNBLOCK, SIGCHLD, SIGINT, SIGTERM, WNOHANG, kernel_sigset_t,
 };
 
 const VERSION: &str = concat!(env!("CARGO_PKG_NAME"), " ", env!("CARGO_PKG_VERSION"), "\n");

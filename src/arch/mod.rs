@@ -39,6 +39,14 @@ mod imp;
 #[path = "loongarch64.rs"]
 mod imp;
 
+#[cfg(target_arch = "mips64")]
+#[path = "mips64.rs"]
+mod imp;
+
+#[cfg(target_arch = "mips")]
+#[path = "mips.rs"]
+mod imp;
+
 #[cfg(not(any(
     target_arch = "x86_64",
     target_arch = "aarch64",
@@ -48,13 +56,32 @@ mod imp;
     target_arch = "riscv64",
     target_arch = "x86",
     target_arch = "loongarch64",
+    target_arch = "mips64",
+    target_arch = "mips",
 )))]
 compile_error!(
-    "pause supports x86_64, aarch64, arm, powerpc64, s390x, riscv64, x86 and loongarch64 Linux"
+    "pause supports x86_64, aarch64, arm, powerpc64, s390x, riscv64, x86, loongarch64, mips64 \
+     and mips Linux"
 );
 
 pub use imp::{syscall0, syscall1, syscall3, syscall4};
-use linux_raw_sys::general::kernel_sigaction;
+
+/// The kernel's `struct sigaction`, as rt_sigaction reads it.
+#[cfg(not(any(target_arch = "mips", target_arch = "mips64")))]
+pub use linux_raw_sys::general::kernel_sigaction;
+
+/// MIPS keeps IRIX's layout: an int of flags first, then the handler, then the mask
+/// (`__ARCH_HAS_IRIX_SIGACTION` in the kernel; glibc's and musl's MIPS `kernel_sigaction`).
+/// linux-raw-sys 0.12 gives MIPS the generic handler-first layout, which the kernel would read
+/// as flags from the handler's address and a handler from our flags: so ours.
+#[cfg(any(target_arch = "mips", target_arch = "mips64"))]
+#[repr(C)]
+#[allow(non_camel_case_types)]
+pub struct kernel_sigaction {
+    pub sa_flags: core::ffi::c_uint,
+    pub sa_handler_kernel: linux_raw_sys::general::__kernel_sighandler_t,
+    pub sa_mask: linux_raw_sys::general::kernel_sigset_t,
+}
 
 /// The generic syscall table (asm-generic/unistd.h) has no pause(2); ppoll with no descriptors,
 /// no timeout and no mask waits the same way, until a handler has run.
@@ -111,11 +138,13 @@ pub fn set_restorer(action: &mut kernel_sigaction) {
     action.sa_restorer = Some(trampoline);
 }
 
-/// Nothing to do: these ABIs have no SA_RESTORER (riscv64, loongarch64) or ignore it
+/// Nothing to do: these ABIs have no SA_RESTORER (riscv64, loongarch64, mips) or ignore it
 /// (powerpc64), and the kernel returns through its own vDSO trampoline.
 #[cfg(any(
     target_arch = "powerpc64",
     target_arch = "riscv64",
-    target_arch = "loongarch64"
+    target_arch = "loongarch64",
+    target_arch = "mips64",
+    target_arch = "mips"
 ))]
 pub fn set_restorer(_: &mut kernel_sigaction) {}

@@ -8,7 +8,7 @@ use std::fs;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::OnceLock;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 pub use xtask::procfs::{ProcStat, proc_stat};
 use xtask::procfs::{context_switches, current_syscall, proc_stat_of};
@@ -121,24 +121,36 @@ impl Runner {
     }
 }
 
-/// amd64 binaries run on the (amd64) host; so do 386 ones where the kernel has IA-32
-/// emulation, which exercises the real kernel's 32-bit signal frames rather than qemu's.
+/// The host's own architecture runs natively; so does the one its kernel also runs (386 on
+/// amd64, arm on arm64) where the kernel has that compat mode built in, which exercises the
+/// real kernel's 32-bit signal frames rather than qemu's. Probed once per binary.
 fn runs_natively(arch: &Arch, binary: &Path) -> bool {
-    static IA32: OnceLock<bool> = OnceLock::new();
-    match arch.name {
-        "amd64" => cfg!(target_arch = "x86_64"),
-        "386" if cfg!(target_arch = "x86_64") => *IA32.get_or_init(|| {
-            let native = Command::new(binary)
-                .arg("-v")
-                .output()
-                .is_ok_and(|o| o.status.success());
-            if !native {
-                eprintln!("note: this kernel cannot run i386 binaries; 386 runs under qemu");
-            }
-            native
-        }),
-        _ => false,
+    static PROBED: Mutex<Vec<(PathBuf, bool)>> = Mutex::new(Vec::new());
+    let Some(host) = Arch::host() else {
+        return false;
+    };
+    if arch.goarch == host.goarch {
+        return true;
     }
+    if host.compat != Some(arch.goarch) {
+        return false;
+    }
+    let mut probed = PROBED.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, native)) = probed.iter().find(|(path, _)| path == binary) {
+        return *native;
+    }
+    let native = Command::new(binary)
+        .arg("-v")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !native {
+        eprintln!(
+            "note: this kernel cannot run {} binaries; they run under qemu",
+            arch.name
+        );
+    }
+    probed.push((binary.to_path_buf(), native));
+    native
 }
 
 /// The absolute path of `tool`, or a panic that names the Debian package providing it.

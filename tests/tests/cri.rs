@@ -139,11 +139,12 @@ fn containerd_runs_our_image_as_the_pod_sandbox() {
             PodSandboxState::SandboxReady as i32
         );
 
-        // The sandbox's process is our amd64 binary, as the image's user.
+        // The sandbox's process is our binary for this host, as the image's user.
         let info: serde_json::Value = serde_json::from_str(&status.info["info"]).unwrap();
         let pid = info["pid"].as_i64().expect("sandbox pid") as i32;
         // READY can come a moment before runc's init has exec'd /pause: wait for the exec.
-        let ours = fs::read(Arch::named("amd64").unwrap().dist_binary()).unwrap();
+        let host = Arch::host().expect("this machine's architecture is one we ship");
+        let ours = fs::read(host.dist_binary()).unwrap();
         poll("the sandbox to exec our binary", || {
             (fs::read(format!("/proc/{pid}/exe")).ok()? == ours).then_some(())
         });

@@ -57,16 +57,6 @@ fn names(rules: &[&Value], runtime: bool) -> BTreeSet<String> {
         .collect()
 }
 
-/// On a node of `goarch`, which shipped binaries run there: its own, and the 32-bit one its
-/// kernel also runs.
-fn binaries_on(goarch: &str) -> Vec<&'static Arch> {
-    let compat = Arch::named(goarch).and_then(|node| node.compat);
-    ARCHES
-        .iter()
-        .filter(|a| a.name == goarch || Some(a.name) == compat)
-        .collect()
-}
-
 #[test]
 fn profile_allows_exactly_what_pause_calls_on_each_arch() {
     let profile = profile();
@@ -89,10 +79,10 @@ fn profile_allows_exactly_what_pause_calls_on_each_arch() {
         );
     }
     for node in &ARCHES {
-        let rules = rules_for(&profile, node.name);
+        let rules = rules_for(&profile, node.goarch);
         let allowed_for_pause = names(&rules, false);
         let mut needed = BTreeSet::new();
-        for binary in binaries_on(node.name) {
+        for binary in node.runs_on_node() {
             let calls = &observed
                 .iter()
                 .find(|(a, _)| a.name == binary.name)
@@ -134,7 +124,7 @@ fn runtime_spec_seccomp(without: &[&str]) -> Value {
             .iter()
             .cloned(),
     );
-    let syscalls: Vec<Value> = rules_for(&profile, host().name)
+    let syscalls: Vec<Value> = rules_for(&profile, host().goarch)
         .into_iter()
         .map(|rule| {
             let names: Vec<&Value> = rule["names"]

@@ -33,7 +33,7 @@ ARG TARGETVARIANT=\"\"
         let _ = write!(
             text,
             "\nFROM scratch AS linux-{}{}\nCOPY target/dist/{} /pause\n",
-            arch.name,
+            arch.goarch,
             arch.variant.unwrap_or(""),
             arch.dist_file_name()
         );

@@ -15,8 +15,12 @@ use std::path::PathBuf;
 /// one row of [`ARCHES`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Arch {
-    /// The OCI / Go name, as in `pause-linux-<name>` and image platforms.
+    /// The row's own name, unique in the table: `pause-linux-<name>` is the shipped file and
+    /// tests are named after it. The Go/OCI name where that is unique, else with the variant
+    /// (arm/v6 is `armv6`; arm/v7 keeps the plain `arm` it has always shipped as).
     pub name: &'static str,
+    /// The OCI / Go architecture (`GOARCH`), as in image platforms and seccomp's `includes`.
+    pub goarch: &'static str,
     /// The OCI platform variant, where the architecture has one.
     pub variant: Option<&'static str>,
     /// The Rust target the binary is built for.
@@ -25,6 +29,8 @@ pub struct Arch {
     pub debian: &'static str,
     /// ELF e_machine.
     pub elf_machine: u16,
+    /// Word size in bits: the ELF class (ELFCLASS32 or ELFCLASS64) of the binary.
+    pub bits: u32,
     /// The file-size budget in bytes.
     pub budget: u64,
     /// Debian's qemu-user-static emulator for it.
@@ -38,8 +44,8 @@ pub struct Arch {
     pub signal_return: SignalReturn,
     /// libseccomp's name for the architecture (`archMap` of the profile).
     pub seccomp: &'static str,
-    /// The other shipped architecture this one's kernel also runs (amd64 runs 386 binaries,
-    /// arm64 runs arm ones): a node's seccomp profile must allow that binary's calls too.
+    /// The other Go architecture this one's kernel also runs (amd64 runs 386 binaries, arm64
+    /// runs arm ones): a node's seccomp profile must allow those binaries' calls too.
     pub compat: Option<&'static str>,
 }
 
@@ -61,13 +67,16 @@ pub enum SignalReturn {
     /// Ours (SA_RESTORER): the kernel builds an old-style frame for a handler without
     /// SA_SIGINFO, unwound by sigreturn, and an rt frame (rt_sigreturn) for one with it.
     Sigreturn,
+    /// The kernel's own trampoline (MIPS o32 has no SA_RESTORER), with the same two frame
+    /// flavours as `Sigreturn`.
+    KernelSigreturn,
 }
 
 impl SignalReturn {
     /// The call that ends a handler installed with (`siginfo`) or without SA_SIGINFO.
     pub fn call(self, siginfo: bool) -> &'static str {
         match self {
-            SignalReturn::Sigreturn if !siginfo => "sigreturn",
+            SignalReturn::Sigreturn | SignalReturn::KernelSigreturn if !siginfo => "sigreturn",
             _ => "rt_sigreturn",
         }
     }
@@ -88,14 +97,17 @@ const PPOLL_GENERIC: Syscall = Syscall {
     nr: 73,
 };
 
-/// The eight architectures: upstream's five, then riscv64, 386 and loong64.
-pub const ARCHES: [Arch; 8] = [
+/// Upstream's five platforms, then riscv64, 386, loong64, and the edge: arm/v6, arm/v5,
+/// mips64le, mipsle.
+pub const ARCHES: [Arch; 12] = [
     Arch {
         name: "amd64",
+        goarch: "amd64",
         variant: None,
         triple: "x86_64-unknown-linux-gnu",
         debian: "amd64",
         elf_machine: object::elf::EM_X86_64,
+        bits: 64,
         budget: 1024,
         qemu: "qemu-x86_64-static",
         qemu_cpu: "qemu64",
@@ -106,10 +118,12 @@ pub const ARCHES: [Arch; 8] = [
     },
     Arch {
         name: "arm64",
+        goarch: "arm64",
         variant: None,
         triple: "aarch64-unknown-linux-gnu",
         debian: "arm64",
         elf_machine: object::elf::EM_AARCH64,
+        bits: 64,
         budget: 1024,
         qemu: "qemu-aarch64-static",
         qemu_cpu: "cortex-a53",
@@ -120,10 +134,12 @@ pub const ARCHES: [Arch; 8] = [
     },
     Arch {
         name: "arm",
+        goarch: "arm",
         variant: Some("v7"),
         triple: "armv7-unknown-linux-gnueabihf",
         debian: "armhf",
         elf_machine: object::elf::EM_ARM,
+        bits: 32,
         budget: 2048,
         qemu: "qemu-arm-static",
         qemu_cpu: "cortex-a7",
@@ -133,11 +149,47 @@ pub const ARCHES: [Arch; 8] = [
         compat: None,
     },
     Arch {
+        name: "armv6",
+        goarch: "arm",
+        variant: Some("v6"),
+        // ARMv6 with VFPv2, hard-float: Raspberry Pi Zero/1 and Raspbian's ABI. pause uses no
+        // floating point, so the float ABI only decides the ELF flags.
+        triple: "arm-unknown-linux-gnueabihf",
+        debian: "armel",
+        elf_machine: object::elf::EM_ARM,
+        bits: 32,
+        budget: 2048,
+        qemu: "qemu-arm-static",
+        qemu_cpu: "arm1176",
+        sleep: PAUSE_29,
+        signal_return: SignalReturn::Sigreturn,
+        seccomp: "SCMP_ARCH_ARM",
+        compat: None,
+    },
+    Arch {
+        name: "armv5",
+        goarch: "arm",
+        variant: Some("v5"),
+        triple: "armv5te-unknown-linux-gnueabi",
+        debian: "armel",
+        elf_machine: object::elf::EM_ARM,
+        bits: 32,
+        budget: 2048,
+        qemu: "qemu-arm-static",
+        qemu_cpu: "arm926",
+        sleep: PAUSE_29,
+        signal_return: SignalReturn::Sigreturn,
+        seccomp: "SCMP_ARCH_ARM",
+        compat: None,
+    },
+    Arch {
         name: "ppc64le",
+        goarch: "ppc64le",
         variant: None,
         triple: "powerpc64le-unknown-linux-gnu",
         debian: "ppc64el",
         elf_machine: object::elf::EM_PPC64,
+        bits: 64,
         budget: 2048,
         qemu: "qemu-ppc64le-static",
         qemu_cpu: "power8",
@@ -148,10 +200,12 @@ pub const ARCHES: [Arch; 8] = [
     },
     Arch {
         name: "s390x",
+        goarch: "s390x",
         variant: None,
         triple: "s390x-unknown-linux-gnu",
         debian: "s390x",
         elf_machine: object::elf::EM_S390,
+        bits: 64,
         budget: 2048,
         qemu: "qemu-s390x-static",
         // The target's baseline is z10, but qemu's TCG cannot offer z10's crypto facilities
@@ -164,10 +218,12 @@ pub const ARCHES: [Arch; 8] = [
     },
     Arch {
         name: "riscv64",
+        goarch: "riscv64",
         variant: None,
         triple: "riscv64gc-unknown-linux-gnu",
         debian: "riscv64",
         elf_machine: object::elf::EM_RISCV,
+        bits: 64,
         budget: 2048,
         qemu: "qemu-riscv64-static",
         qemu_cpu: "rv64",
@@ -178,10 +234,12 @@ pub const ARCHES: [Arch; 8] = [
     },
     Arch {
         name: "386",
+        goarch: "386",
         variant: None,
         triple: "i686-unknown-linux-gnu",
         debian: "i386",
         elf_machine: object::elf::EM_386,
+        bits: 32,
         budget: 2048,
         qemu: "qemu-i386-static",
         // The target assumes a Pentium 4, of which qemu has no model; the binary uses no SSE
@@ -194,10 +252,12 @@ pub const ARCHES: [Arch; 8] = [
     },
     Arch {
         name: "loong64",
+        goarch: "loong64",
         variant: None,
         triple: "loongarch64-unknown-linux-gnu",
         debian: "loong64",
         elf_machine: object::elf::EM_LOONGARCH,
+        bits: 64,
         budget: 2048,
         qemu: "qemu-loongarch64-static",
         qemu_cpu: "la464",
@@ -206,12 +266,59 @@ pub const ARCHES: [Arch; 8] = [
         seccomp: "SCMP_ARCH_LOONGARCH64",
         compat: None,
     },
+    Arch {
+        name: "mips64le",
+        goarch: "mips64le",
+        variant: None,
+        triple: "mips64el-unknown-linux-gnuabi64",
+        debian: "mips64el",
+        elf_machine: object::elf::EM_MIPS,
+        bits: 64,
+        budget: 2048,
+        qemu: "qemu-mips64el-static",
+        qemu_cpu: "MIPS64R2-generic",
+        sleep: Syscall {
+            name: "pause",
+            nr: 5033,
+        },
+        signal_return: SignalReturn::Kernel,
+        seccomp: "SCMP_ARCH_MIPSEL64",
+        compat: Some("mipsle"),
+    },
+    Arch {
+        name: "mipsle",
+        goarch: "mipsle",
+        variant: None,
+        triple: "mipsel-unknown-linux-gnu",
+        debian: "mipsel",
+        elf_machine: object::elf::EM_MIPS,
+        bits: 32,
+        budget: 2048,
+        qemu: "qemu-mipsel-static",
+        qemu_cpu: "24Kc",
+        sleep: Syscall {
+            name: "pause",
+            nr: 4029,
+        },
+        signal_return: SignalReturn::KernelSigreturn,
+        seccomp: "SCMP_ARCH_MIPSEL",
+        compat: None,
+    },
 ];
 
 impl Arch {
-    /// Looks an architecture up by its OCI name.
+    /// Looks a row up by its name.
     pub fn named(name: &str) -> Option<&'static Arch> {
         ARCHES.iter().find(|a| a.name == name)
+    }
+
+    /// The rows whose binaries a node of this architecture runs: its own Go architecture's,
+    /// and those of the one its kernel also runs.
+    pub fn runs_on_node(&self) -> impl Iterator<Item = &'static Arch> {
+        let (own, compat) = (self.goarch, self.compat);
+        ARCHES
+            .iter()
+            .filter(move |a| a.goarch == own || Some(a.goarch) == compat)
     }
 
     /// The row of the machine these tools run on, if we ship for it.
@@ -230,8 +337,8 @@ impl Arch {
     /// The OCI platform as `os/arch[/variant]`.
     pub fn platform(&self) -> String {
         match self.variant {
-            Some(variant) => format!("linux/{}/{variant}", self.name),
-            None => format!("linux/{}", self.name),
+            Some(variant) => format!("linux/{}/{variant}", self.goarch),
+            None => format!("linux/{}", self.goarch),
         }
     }
 

@@ -209,8 +209,8 @@ fn image_archive(root: &Path) -> Result {
     );
     for image in &archive.images {
         let platform = match image.arch.variant {
-            Some(variant) => format!("{}/{variant}", image.arch.name),
-            None => image.arch.name.to_string(),
+            Some(variant) => format!("{}/{variant}", image.arch.goarch),
+            None => image.arch.goarch.to_string(),
         };
         println!(
             "{platform:<12} {:>8} {:>6} {:>5} {:>7}",

@@ -180,7 +180,7 @@ fn platform_image(
         .build()
         .expect("type and diff_ids are set");
     let mut config = oci::ImageConfigurationBuilder::default()
-        .architecture(oci::Arch::from(arch.name))
+        .architecture(oci::Arch::from(arch.goarch))
         .os(oci::Os::Linux)
         .config(runtime_config)
         .rootfs(rootfs)
@@ -208,7 +208,7 @@ fn platform_image(
 
 fn platform(arch: &Arch) -> oci::Platform {
     let mut platform = oci::PlatformBuilder::default()
-        .architecture(oci::Arch::from(arch.name))
+        .architecture(oci::Arch::from(arch.goarch))
         .os(oci::Os::Linux)
         .build()
         .expect("architecture and os are set");

@@ -59,32 +59,36 @@ pub fn calls(arch: &Arch) -> Vec<&'static str> {
     calls
 }
 
-/// One entry per native architecture (one that is no other's compat), with the 32-bit
-/// architecture its kernel also runs as a sub-architecture.
+/// One entry per native architecture (one whose kernel is not merely another's compat mode),
+/// with the 32-bit architecture its kernel also runs as a sub-architecture.
 fn arch_map() -> Vec<Value> {
-    ARCHES
-        .iter()
-        .filter(|arch| !ARCHES.iter().any(|other| other.compat == Some(arch.name)))
-        .map(|arch| {
-            let sub: Vec<&str> = arch
-                .compat
-                .and_then(Arch::named)
-                .map(|compat| compat.seccomp)
-                .into_iter()
-                .collect();
-            json!({"architecture": arch.seccomp, "subArchitectures": sub})
-        })
-        .collect()
+    let mut map: Vec<Value> = Vec::new();
+    for arch in &ARCHES {
+        let is_compat = ARCHES.iter().any(|other| other.compat == Some(arch.goarch));
+        if is_compat || map.iter().any(|e| e["architecture"] == arch.seccomp) {
+            continue;
+        }
+        let sub: Vec<&str> = ARCHES
+            .iter()
+            .find(|other| Some(other.goarch) == arch.compat)
+            .map(|compat| compat.seccomp)
+            .into_iter()
+            .collect();
+        map.push(json!({"architecture": arch.seccomp, "subArchitectures": sub}));
+    }
+    map
 }
 
-/// Architectures that sleep and return the same way share one rule, in table order.
+/// Go architectures whose binaries sleep and return the same way share one rule, in table
+/// order (`includes.arches` names Go architectures, so arm's variants are one entry).
 fn per_arch_rules() -> Vec<Value> {
     let mut groups: Vec<([&str; 2], Vec<&str>)> = Vec::new();
     for arch in &ARCHES {
         let calls = arch_specific_calls(arch);
         match groups.iter_mut().find(|(c, _)| *c == calls) {
-            Some((_, arches)) => arches.push(arch.name),
-            None => groups.push((calls, vec![arch.name])),
+            Some((_, arches)) if arches.contains(&arch.goarch) => {}
+            Some((_, arches)) => arches.push(arch.goarch),
+            None => groups.push((calls, vec![arch.goarch])),
         }
     }
     groups
@@ -108,33 +112,52 @@ fn per_arch_rules() -> Vec<Value> {
         .collect()
 }
 
-/// A node whose kernel also runs another shipped architecture's binary must allow that
-/// binary's calls too (a 386 image on an amd64 node, arm on arm64).
+/// A node whose kernel also runs another Go architecture's binaries must allow their calls
+/// too (a 386 image on an amd64 node, arm on arm64).
 fn compat_rules() -> Vec<Value> {
-    ARCHES
-        .iter()
-        .filter_map(|node| {
-            let compat = Arch::named(node.compat?)?;
-            let own = arch_specific_calls(node);
-            let names: Vec<&str> = arch_specific_calls(compat)
-                .into_iter()
-                .filter(|call| !own.contains(call))
-                .collect();
-            (!names.is_empty()).then(|| {
-                json!({
-                    "names": names,
-                    "action": "SCMP_ACT_ALLOW",
-                    "includes": {"arches": [node.name]},
-                    "comment": format!(
-                        "pause: the {} image on an {} node (the {} sub-architecture)",
-                        compat.name,
-                        node.name,
-                        compat.seccomp.trim_start_matches("SCMP_ARCH_").to_lowercase()
-                    ),
-                })
-            })
-        })
-        .collect()
+    let mut rules = Vec::new();
+    for node in &ARCHES {
+        let Some(compat) = node.compat else { continue };
+        if ARCHES[..]
+            .iter()
+            .take_while(|a| !std::ptr::eq(*a, node))
+            .any(|a| a.goarch == node.goarch)
+        {
+            continue; // one rule per node architecture
+        }
+        let own: Vec<&str> = node
+            .runs_on_node()
+            .filter(|a| a.goarch == node.goarch)
+            .flat_map(arch_specific_calls)
+            .collect();
+        let mut names: Vec<&str> = Vec::new();
+        for call in node
+            .runs_on_node()
+            .filter(|a| a.goarch == compat)
+            .flat_map(arch_specific_calls)
+        {
+            if !own.contains(&call) && !names.contains(&call) {
+                names.push(call);
+            }
+        }
+        let sub = node
+            .runs_on_node()
+            .find(|a| a.goarch == compat)
+            .map_or("", |a| a.seccomp);
+        if !names.is_empty() {
+            rules.push(json!({
+                "names": names,
+                "action": "SCMP_ACT_ALLOW",
+                "includes": {"arches": [node.goarch]},
+                "comment": format!(
+                    "pause: the {compat} image on {} nodes (the {} sub-architecture)",
+                    node.goarch,
+                    sub.trim_start_matches("SCMP_ARCH_").to_lowercase()
+                ),
+            }));
+        }
+    }
+    rules
 }
 
 /// What the runtime itself does after loading the filter and before pause runs: measured with
