@@ -11,7 +11,9 @@
 
 use libc::{SIGCHLD, SIGINT, SIGTERM};
 use libtest_mimic::Trial;
-use pause_tests::{ARCHES, Arch, GOT_SIGTERM, Runner, observed_syscalls, run_trials, status_field};
+use pause_tests::{
+    ARCHES, Arch, GOT_SIGTERM, Pause, Runner, observed_syscalls, run_trials, status_field,
+};
 
 /// The handler-return call seen under emulation is the one the table names for `siginfo`, and
 /// the other flavour never appears.
@@ -37,14 +39,7 @@ fn returns_through_the_matching_trampoline(arch: &'static Arch, siginfo: bool) {
 
 /// The `siginfo` build on the real kernel: handlers return through rt frames, again and again.
 fn siginfo_build_reaps_and_exits_natively(arch: &'static Arch) {
-    let runner = Runner::test_build(arch.name, "siginfo");
-    assert!(
-        runner.qemu.is_none(),
-        "{} does not run natively on this host",
-        arch.name
-    );
-    let pause = runner.spawn_as_init(&[]);
-    pause.wait_until_sleeping();
+    let pause = asleep_as_init_natively(&Runner::test_build(arch.name, "siginfo"));
     pause.run_inside("i=0; while [ $i -lt 50 ]; do (exit 0) & i=$((i+1)); done");
     pause.wait_until_childless();
     for _ in 0..1000 {
@@ -60,14 +55,7 @@ fn siginfo_build_reaps_and_exits_natively(arch: &'static Arch) {
 /// SIGCHLD caught, nothing blocked. (Which other signals its parent left ignored is not
 /// pause's business; none of its three can be among them.)
 fn sleeps_with_three_handlers_and_nothing_blocked(arch: &'static Arch) {
-    let runner = Runner::new(arch.name);
-    assert!(
-        runner.qemu.is_none(),
-        "{} does not run natively on this host",
-        arch.name
-    );
-    let pause = runner.spawn_as_init(&[]);
-    pause.wait_until_sleeping();
+    let pause = asleep_as_init_natively(&Runner::new(arch.name));
     let mask = |name| u64::from_str_radix(&status_field(pause.pid, name), 16).unwrap();
     let caught = [SIGINT, SIGTERM, SIGCHLD]
         .iter()
@@ -76,6 +64,18 @@ fn sleeps_with_three_handlers_and_nothing_blocked(arch: &'static Arch) {
     assert_eq!(mask("SigBlk"), 0, "SigBlk");
     assert_eq!(mask("SigIgn") & caught, 0, "SigIgn");
     assert_eq!(pause.stop_with(SIGTERM).status.code(), Some(0));
+}
+
+/// `runner`'s binary on the host kernel itself, as PID 1 of a new namespace, asleep.
+fn asleep_as_init_natively(runner: &Runner) -> Pause {
+    assert!(
+        runner.qemu.is_none(),
+        "{} does not run natively on this host",
+        runner.arch.name
+    );
+    let pause = runner.spawn_as_init(&[]);
+    pause.wait_until_sleeping();
+    pause
 }
 
 fn main() {
