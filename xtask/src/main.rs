@@ -22,6 +22,9 @@ enum Task {
     Dist,
     /// Write the files derived from the architecture table: seccomp/pause.json, Dockerfile.
     Generate,
+    /// clippy with warnings as errors: the pause binary for every architecture in the table,
+    /// then the host crates (xtask, the tests) with all their targets.
+    Clippy,
     /// Build (as `dist`) and the test-only variants, then run the whole test suite; extra
     /// arguments go to `cargo nextest run`.
     Test {
@@ -59,6 +62,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Task::Dist => dist(),
         Task::Generate => generate(),
+        Task::Clippy => clippy(),
         Task::Test { args } => dist()
             .and_then(|()| test_builds())
             .and_then(|()| test(&args)),
@@ -131,10 +135,38 @@ fn dist() -> Result {
 
 /// `cargo build` of the pause binary for every architecture, with these features.
 fn build_pause(features: &[&str]) -> Result {
+    let mut build = pause_cargo("build");
+    if !features.is_empty() {
+        build.args(["--features", &features.join(",")]);
+    }
+    run(&mut build)
+}
+
+/// clippy over everything we write, warnings as errors.
+fn clippy() -> Result {
+    ensure_toolchain()?;
+    run(Command::new("rustup").args(["--quiet", "component", "add", "clippy"]))?;
+    run(pause_cargo("clippy").args(["--", "-D", "warnings"]))?;
+    run(cargo()
+        .current_dir(workspace_root())
+        .args([
+            "clippy",
+            "--locked",
+            "--package",
+            "xtask",
+            "--package",
+            "pause-tests",
+        ])
+        .args(["--all-targets", "--", "-D", "warnings"]))
+}
+
+/// `cargo <subcommand>` on the pause binary for every architecture in the table, with the
+/// settings of .cargo/pause.toml.
+fn pause_cargo(subcommand: &str) -> Command {
     let mut build = cargo();
     build
         .current_dir(workspace_root())
-        .args(["build", "--release", "--locked", "--package", "pause"])
+        .args([subcommand, "--release", "--locked", "--package", "pause"])
         .args(["--config", ".cargo/pause.toml"])
         // build-std and asm on powerpc64/s390x are unstable: the same switch the Linux kernel
         // uses to build its Rust code with a stable compiler.
@@ -143,13 +175,10 @@ fn build_pause(features: &[&str]) -> Result {
         // RUSTFLAGS from the caller's environment would silently replace them.
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_ENCODED_RUSTFLAGS");
-    if !features.is_empty() {
-        build.args(["--features", &features.join(",")]);
-    }
     for arch in &ARCHES {
         build.args(["--target", arch.triple]);
     }
-    run(&mut build)
+    build
 }
 
 /// The binaries only the suite uses, in target/test-builds: today the one variant, handlers
