@@ -198,7 +198,7 @@ impl Pause {
         let out_dir = tempfile::tempdir().expect("temp dir");
         let stdout = fs::File::create(out_dir.path().join("stdout")).unwrap();
         let stderr = fs::File::create(out_dir.path().join("stderr")).unwrap();
-        let child = cmd
+        let mut child = cmd
             .stdin(Stdio::null())
             .stdout(stdout)
             .stderr(stderr)
@@ -207,6 +207,15 @@ impl Pause {
         let pid = if as_init {
             let unshare = child.id() as i32;
             poll(&format!("unshare {unshare} to fork"), || {
+                // unshare that could not make the namespace (not root, say) exits at once:
+                // say so now, with its own words, rather than wait out the patience.
+                if let Ok(Some(status)) = child.try_wait() {
+                    let said = fs::read_to_string(out_dir.path().join("stderr")).unwrap();
+                    panic!(
+                        "{cmd:?} exited ({status}) before pause started: {said}\
+                         (a new PID namespace needs root)"
+                    );
+                }
                 children(unshare).first().copied()
             })
             .pid
