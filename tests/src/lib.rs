@@ -155,13 +155,7 @@ fn runs_natively(arch: &Arch, binary: &Path) -> bool {
 
 /// The absolute path of `tool`, or a panic that names the Debian package providing it.
 pub fn require_tool(tool: &str, package: &str) -> PathBuf {
-    std::env::var_os("PATH")
-        .iter()
-        .flat_map(std::env::split_paths)
-        .chain(["/usr/sbin".into(), "/sbin".into()])
-        .map(|dir| dir.join(tool))
-        .find(|path| path.is_file())
-        .unwrap_or_else(|| panic!("`{tool}` not found: install the Debian package {package}"))
+    xtask::tools::require(tool, package).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// A running pause (or the unshare holding it as PID 1), with its output going to files.
