@@ -760,31 +760,6 @@ fn reap_once(peer: &Peer, n: usize, helper: &Path) -> Result<(Duration, usize)> 
     Ok((elapsed, zombies))
 }
 
-/// The hidden `zombies N` helper: runs inside the sandbox's PID namespace.
-pub fn make_zombies(n: usize) -> Result {
-    let mut pipe = [0; 2];
-    // SAFETY: pipe(2) into a two-int array.
-    if unsafe { libc::pipe(pipe.as_mut_ptr()) } != 0 {
-        return Err(std::io::Error::last_os_error().to_string());
-    }
-    for _ in 0..n {
-        // SAFETY: the child only exits; its copy of the pipe's write end closes as it does.
-        match unsafe { libc::fork() } {
-            0 => unsafe { libc::_exit(0) },
-            -1 => return Err(format!("fork: {}", std::io::Error::last_os_error())),
-            _ => {}
-        }
-    }
-    // SAFETY: closing our write end, then reading until every child's copy has closed too.
-    unsafe {
-        libc::close(pipe[1]);
-        let mut byte = 0u8;
-        while libc::read(pipe[0], (&mut byte as *mut u8).cast(), 1) > 0 {}
-    }
-    println!("ready");
-    Ok(())
-}
-
 fn idle(peers: &[Peer], options: &Options, results: &mut Results) -> Result {
     let sandboxes: Vec<Sandbox> = peers.iter().map(Sandbox::start).collect::<Result<_>>()?;
     for sandbox in &sandboxes {

@@ -7,6 +7,7 @@ pub mod elf;
 pub mod oci;
 pub mod procfs;
 pub mod seccomp;
+pub mod zombies;
 
 use std::path::PathBuf;
 

@@ -6,7 +6,9 @@ use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use xtask::elf::ElfFacts;
-use xtask::{ARCHES, Arch, bench, dist_dir, dockerfile, oci, seccomp, target_dir, workspace_root};
+use xtask::{
+    ARCHES, Arch, bench, dist_dir, dockerfile, oci, seccomp, target_dir, workspace_root, zombies,
+};
 
 #[derive(Parser)]
 #[command(about = "Build, package and test pause")]
@@ -79,7 +81,7 @@ fn main() -> ExitCode {
             };
             bench::run(&options, &image_info(&workspace_root())?)
         }),
-        Task::Zombies { count } => bench::make_zombies(count),
+        Task::Zombies { count } => zombies::make_zombies(count),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
