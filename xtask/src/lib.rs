@@ -1,7 +1,6 @@
 //! What the build and the test suite share: the architectures we ship and where things live.
 
 pub mod bench;
-pub mod chart;
 pub mod dockerfile;
 pub mod elf;
 pub mod oci;

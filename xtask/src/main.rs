@@ -64,13 +64,14 @@ fn main() -> ExitCode {
         Task::Test { args } => dist()
             .and_then(|()| test_builds())
             .and_then(|()| test(&args)),
+        // Root and the peers are checked before the minutes of building, not after them.
         Task::Bench {
             rounds,
             sandboxes,
             spawns,
             idle_seconds,
             out,
-        } => dist().and_then(|()| {
+        } => bench::preflight().and_then(|()| dist()).and_then(|()| {
             let options = bench::Options {
                 rounds: rounds.max(1),
                 sandboxes: sandboxes.max(1),
