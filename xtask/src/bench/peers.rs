@@ -144,3 +144,19 @@ impl Peer {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn require_finds_a_tool_on_path_and_names_the_package_of_a_missing_one() {
+        let sh = require("sh", "dash").unwrap();
+        assert!(sh.is_absolute() && sh.is_file(), "{}", sh.display());
+        let missing = require("no-such-tool-for-the-bench", "some-package").unwrap_err();
+        assert!(
+            missing.contains("apt-get install some-package"),
+            "{missing}"
+        );
+    }
+}
