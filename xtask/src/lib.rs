@@ -1,13 +1,13 @@
 //! What the build and the test suite share: the architectures we ship and where things live.
 
 pub mod bench;
-pub mod chart;
 pub mod dockerfile;
 pub mod elf;
 pub mod oci;
 pub mod procfs;
 pub mod seccomp;
 pub mod tools;
+pub mod zombies;
 
 use std::path::PathBuf;
 

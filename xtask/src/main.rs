@@ -6,7 +6,9 @@ use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use xtask::elf::ElfFacts;
-use xtask::{ARCHES, Arch, bench, dist_dir, dockerfile, oci, seccomp, target_dir, workspace_root};
+use xtask::{
+    ARCHES, Arch, bench, dist_dir, dockerfile, oci, seccomp, target_dir, workspace_root, zombies,
+};
 
 #[derive(Parser)]
 #[command(about = "Build, package and test pause")]
@@ -66,13 +68,14 @@ fn main() -> ExitCode {
         Task::Test { args } => dist()
             .and_then(|()| test_builds())
             .and_then(|()| test(&args)),
+        // Root and the peers are checked before the minutes of building, not after them.
         Task::Bench {
             rounds,
             sandboxes,
             spawns,
             idle_seconds,
             out,
-        } => dist().and_then(|()| {
+        } => bench::preflight().and_then(|()| dist()).and_then(|()| {
             let options = bench::Options {
                 rounds: rounds.max(1),
                 sandboxes: sandboxes.max(1),
@@ -83,7 +86,7 @@ fn main() -> ExitCode {
             };
             bench::run(&options, &image_info(&workspace_root())?)
         }),
-        Task::Zombies { count } => bench::make_zombies(count),
+        Task::Zombies { count } => zombies::make_zombies(count),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

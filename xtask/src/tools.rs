@@ -18,3 +18,19 @@ pub fn find(tool: &str) -> Option<PathBuf> {
 pub fn require(tool: &str, package: &str) -> Result<PathBuf, String> {
     find(tool).ok_or_else(|| format!("`{tool}` not found: install the Debian package {package}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn require_finds_a_tool_and_names_the_package_of_a_missing_one() {
+        let sh = require("sh", "dash").unwrap();
+        assert!(sh.is_absolute() && sh.is_file(), "{}", sh.display());
+        let missing = require("no-such-tool-anywhere", "some-package").unwrap_err();
+        assert!(
+            missing.contains("install the Debian package some-package"),
+            "{missing}"
+        );
+    }
+}
