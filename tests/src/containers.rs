@@ -19,6 +19,16 @@ pub fn image_archive() -> PathBuf {
     path
 }
 
+/// The archive's image index for containers/image tools (skopeo, podman): `index.json` also
+/// lists the attached SBOM and provenance, so the image is chosen by its tag, the version.
+pub fn archive_ref() -> String {
+    format!(
+        "oci-archive:{}:{}",
+        image_archive().display(),
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
 /// Runs `cmd` to completion within PATIENCE and returns its output; fails on a non-zero exit.
 pub fn run_ok(cmd: &mut Command) -> Output {
     let output = output_of(cmd);
@@ -267,17 +277,41 @@ impl Drop for Runc {
 pub struct Containerd {
     pub dir: tempfile::TempDir,
     child: Child,
+    bin_dir: Option<PathBuf>,
+}
+
+/// Which containerd to start and how it reaches registries.
+#[derive(Default)]
+pub struct ContainerdSetup {
+    /// The directory of another containerd's binaries (containerd, ctr, its shim), such as
+    /// trixie's 1.7; the host's (Debian containerd) otherwise.
+    pub bin_dir: Option<PathBuf>,
+    /// The CRI plugin's registry `config_path`: a `HOST:PORT/hosts.toml` per registry.
+    pub registry_hosts: Option<PathBuf>,
 }
 
 impl Containerd {
-    /// Starts containerd with `sandbox_image` as the CRI plugin's pause image.
+    /// Starts the host's containerd with `sandbox_image` as the CRI plugin's pause image.
     pub fn start(sandbox_image: &str) -> Containerd {
-        require_tool("containerd", "containerd");
-        require_tool("containerd-shim-runc-v2", "containerd");
-        require_tool("ctr", "containerd");
+        Containerd::start_with(sandbox_image, ContainerdSetup::default())
+    }
+
+    pub fn start_with(sandbox_image: &str, setup: ContainerdSetup) -> Containerd {
+        if setup.bin_dir.is_none() {
+            require_tool("containerd", "containerd");
+            require_tool("containerd-shim-runc-v2", "containerd");
+            require_tool("ctr", "containerd");
+        }
         require_tool("runc", "runc");
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path().display();
+        let registry = match &setup.registry_hosts {
+            Some(hosts) => format!(
+                "  [plugins.\"io.containerd.grpc.v1.cri\".registry]\n    config_path = \"{}\"\n",
+                hosts.display()
+            ),
+            None => String::new(),
+        };
         // The settings this sandbox needs (platform notes): the native snapshotter, no lowering
         // of oom_score_adj; every path under the temp directory.
         let config = format!(
@@ -304,10 +338,19 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "{d}/cni-bin"
     conf_dir = "{d}/cni-conf"
-"#
+{registry}"#
         );
         fs::write(dir.path().join("config.toml"), config).unwrap();
-        let child = Command::new("containerd")
+        let bin = |name: &str| match &setup.bin_dir {
+            Some(dir) => dir.join(name),
+            None => PathBuf::from(name),
+        };
+        let mut command = Command::new(bin("containerd"));
+        if let Some(bin_dir) = &setup.bin_dir {
+            // containerd finds its shim on PATH: the one shipped with it.
+            command.env("PATH", crate::debian::path_with(&[bin_dir]));
+        }
+        let child = command
             .arg("--config")
             .arg(dir.path().join("config.toml"))
             .stdin(Stdio::null())
@@ -315,7 +358,11 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
             .stderr(fs::File::create(dir.path().join("containerd.err")).unwrap())
             .spawn()
             .expect("containerd");
-        let containerd = Containerd { dir, child };
+        let containerd = Containerd {
+            dir,
+            child,
+            bin_dir: setup.bin_dir,
+        };
         poll("containerd to answer", || {
             output_of(containerd.ctr().arg("version"))
                 .status
@@ -331,7 +378,10 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
 
     /// `ctr` on this containerd, in the CRI plugin's namespace.
     pub fn ctr(&self) -> Command {
-        let mut cmd = Command::new("ctr");
+        let mut cmd = Command::new(match &self.bin_dir {
+            Some(dir) => dir.join("ctr"),
+            None => PathBuf::from("ctr"),
+        });
         cmd.arg("--address")
             .arg(self.socket())
             .args(["--namespace", "k8s.io"]);
@@ -372,7 +422,7 @@ impl Drop for Containerd {
             };
             let cmdline = fs::read(entry.path().join("cmdline")).unwrap_or_default();
             let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-            if cmdline.starts_with("/usr/bin/containerd-shim") && cmdline.contains(&socket) {
+            if cmdline.contains("containerd-shim") && cmdline.contains(&socket) {
                 for child in crate::children(pid) {
                     // SAFETY: kill(2) on the shim's container processes, then the shim.
                     unsafe { libc::kill(child.pid, libc::SIGKILL) };

@@ -2,6 +2,9 @@
 //! of a new PID namespace, and reads what the kernel says about them in /proc.
 
 pub mod containers;
+pub mod cri;
+pub mod debian;
+pub mod registry;
 
 use std::ffi::{OsStr, OsString};
 use std::fs;

@@ -60,13 +60,14 @@ fn no_trace_of_the_build_machine() {
     }
 }
 
-/// Copies the sources (tracked and new, as git sees them) to a directory of another name and
-/// depth, builds there with its own target directory, and compares every shipped file.
+/// Clones the repository to a directory of another name and depth at the same commit (the
+/// provenance names it), lays the work tree's sources over it (tracked and new, as git sees
+/// them), builds there with its own target directory, and compares every shipped file.
 #[test]
 fn the_same_bytes_from_another_path() {
     let git = require_tool("git", "git");
     let root = workspace_root();
-    let listing = Command::new(git)
+    let listing = Command::new(&git)
         .current_dir(&root)
         .args([
             "ls-files",
@@ -80,6 +81,30 @@ fn the_same_bytes_from_another_path() {
     assert!(listing.status.success());
     let elsewhere = tempfile::tempdir().unwrap();
     let copy = elsewhere.path().join("some/other/place");
+    let head = Command::new(&git)
+        .current_dir(&root)
+        .args(["rev-parse", "HEAD"])
+        .output()
+        .expect("git rev-parse");
+    let head = String::from_utf8(head.stdout).unwrap();
+    for args in [
+        vec!["clone", "--quiet", "--no-checkout"],
+        vec![
+            "-C",
+            "some/other/place",
+            "checkout",
+            "--quiet",
+            "--detach",
+            head.trim(),
+        ],
+    ] {
+        let mut git = Command::new(&git);
+        git.current_dir(elsewhere.path()).args(args);
+        if git.get_args().any(|a| a == "clone") {
+            git.arg(&root).arg(&copy);
+        }
+        assert!(git.status().expect("git").success(), "{git:?}");
+    }
     for file in listing.stdout.split(|b| *b == 0).filter(|f| !f.is_empty()) {
         let relative = Path::new(std::str::from_utf8(file).unwrap());
         if !root.join(relative).is_file() {
@@ -96,7 +121,18 @@ fn the_same_bytes_from_another_path() {
         .expect("cargo xtask dist in the copy");
     assert!(status.success());
     let mut files: Vec<String> = ARCHES.iter().map(|a| a.dist_file_name()).collect();
-    files.push("pause-oci.tar".into());
+    for file in [
+        "pause-oci.tar",
+        "pause.spdx.json",
+        "pause.provenance.json",
+        "pins/containerd-1.toml",
+        "pins/containerd-2.toml",
+        "pins/crio.conf",
+        "pins/containers.conf",
+        "pins/airgap.sh",
+    ] {
+        files.push(file.into());
+    }
     for file in files {
         let ours = std::fs::read(xtask::dist_dir().join(&file)).unwrap();
         let theirs = std::fs::read(copy.join("target/dist").join(&file)).unwrap();

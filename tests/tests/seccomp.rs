@@ -3,7 +3,7 @@
 //! rootfs, no_new_privs, this profile), while a profile without rt_sigaction makes pause exit 1
 //! as upstream does when it cannot install its SIGINT handler.
 
-use pause_tests::containers::{Podman, Runc, busybox_rootfs, image_archive, run_ok, stdout_of};
+use pause_tests::containers::{Podman, Runc, archive_ref, busybox_rootfs, run_ok, stdout_of};
 use pause_tests::{
     ARCHES, Arch, GOT_SIGTERM, PATIENCE, Runner, children, native_sleep_syscall, observed_syscalls,
     poll, require_tool, status_field, wait_bounded, wait_until_in_syscall,
@@ -153,7 +153,7 @@ fn hardened_bundle(work: &Path, without: &[&str]) -> PathBuf {
     run_ok(
         Command::new("skopeo")
             .args(["copy", "--quiet"])
-            .arg(format!("oci-archive:{}", image_archive().display()))
+            .arg(archive_ref())
             .arg(format!("oci:{}:pause", layout.display())),
     );
     let bundle = work.join("sandbox");
@@ -265,12 +265,7 @@ fn without_its_sleep_pause_exits_42_instead_of_spinning() {
 #[test]
 fn podman_infra_container_under_the_profile() {
     let podman = Podman::isolated();
-    let pulled = stdout_of(
-        podman
-            .cmd()
-            .args(["pull", "--quiet"])
-            .arg(format!("oci-archive:{}", image_archive().display())),
-    );
+    let pulled = stdout_of(podman.cmd().args(["pull", "--quiet"]).arg(archive_ref()));
     let profile = xtask::workspace_root().join("seccomp/pause.json");
     run_ok(
         podman

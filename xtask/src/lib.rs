@@ -1,10 +1,14 @@
 //! What the build and the test suite share: the architectures we ship and where things live.
 
 pub mod bench;
+pub mod buildinfo;
 pub mod dockerfile;
 pub mod elf;
 pub mod oci;
+pub mod pins;
 pub mod procfs;
+pub mod provenance;
+pub mod sbom;
 pub mod seccomp;
 pub mod tools;
 pub mod zombies;

@@ -3,11 +3,13 @@
 //! architecture table (seccomp/pause.json, Dockerfile).
 
 use clap::{Parser, Subcommand};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use xtask::elf::ElfFacts;
 use xtask::{
-    ARCHES, Arch, bench, dist_dir, dockerfile, oci, seccomp, target_dir, workspace_root, zombies,
+    ARCHES, Arch, bench, buildinfo, dist_dir, dockerfile, oci, pins, provenance, sbom, seccomp,
+    target_dir, workspace_root, zombies,
 };
 
 #[derive(Parser)]
@@ -133,7 +135,7 @@ fn dist() -> Result {
         );
     }
     println!("{}", tools.rustc_version);
-    image_archive(&root)
+    image_archive(&root, &tools)
 }
 
 /// `cargo build` of the pause binary for every architecture, with these features.
@@ -220,9 +222,11 @@ fn generate() -> Result {
     Ok(())
 }
 
-/// Writes target/dist/pause-oci.tar from the binaries `dist` just shipped.
-fn image_archive(root: &Path) -> Result {
+/// Writes target/dist/pause-oci.tar from the binaries `dist` just shipped, with the SBOM and
+/// the provenance attached (and beside it), and the runtime snippets pinning its digest.
+fn image_archive(root: &Path, tools: &Toolchain) -> Result {
     let info = image_info(root)?;
+    let build = buildinfo::gather(root, &tools.sysroot, &tools.rustc_verbose)?;
     let mut binaries = Vec::new();
     for arch in &ARCHES {
         let path = arch.dist_binary();
@@ -231,9 +235,63 @@ fn image_archive(root: &Path) -> Result {
             std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?,
         ));
     }
-    let archive = oci::build_archive(&info, &binaries);
-    let path = dist_dir().join("pause-oci.tar");
-    std::fs::write(&path, &archive.tar).map_err(|e| format!("{}: {e}", path.display()))?;
+    let files: Vec<sbom::ShippedFile> = binaries
+        .iter()
+        .map(|(arch, bytes)| sbom::ShippedFile {
+            arch: arch.name,
+            platform: arch.platform(),
+            name: format!("pause-linux-{}", arch.name),
+            bytes,
+        })
+        .collect();
+    let spdx = sbom::spdx(&build, &files);
+    let mut statement = Vec::new();
+    let archive = oci::build_archive(&info, &binaries, |index| {
+        let named: Vec<(String, &[u8])> = files.iter().map(|f| (f.name.clone(), f.bytes)).collect();
+        statement = provenance::statement(
+            &build,
+            &format!("pause:{}", info.version),
+            &index.hex_digest(),
+            &named,
+        );
+        vec![
+            oci::Attachment {
+                artifact_type: sbom::MEDIA_TYPE.to_string(),
+                bytes: spdx.clone(),
+                annotations: attachment_annotations("pause.spdx.json", &info),
+            },
+            oci::Attachment {
+                artifact_type: provenance::MEDIA_TYPE.to_string(),
+                bytes: statement.clone(),
+                annotations: {
+                    let mut a = attachment_annotations("pause.provenance.json", &info);
+                    a.insert(
+                        "in-toto.io/predicate-type".to_string(),
+                        provenance::PREDICATE_TYPE.to_string(),
+                    );
+                    a
+                },
+            },
+        ]
+    });
+    let dist = dist_dir();
+    let path = dist.join("pause-oci.tar");
+    let mut outputs = vec![
+        (path.clone(), archive.tar.clone()),
+        (dist.join("pause.spdx.json"), spdx.clone()),
+        (dist.join("pause.provenance.json"), statement.clone()),
+    ];
+    for snippet in pins::snippets(&archive.index.hex_digest(), &info.version) {
+        outputs.push((
+            dist.join("pins").join(snippet.file),
+            snippet.text.into_bytes(),
+        ));
+    }
+    for (file, bytes) in &outputs {
+        std::fs::create_dir_all(file.parent().expect("under dist"))
+            .and_then(|()| std::fs::write(file, bytes))
+            .map_err(|e| format!("{}: {e}", file.display()))?;
+    }
     println!();
     println!(
         "{:<12} {:>8} {:>6} {:>5} {:>7}",
@@ -268,7 +326,29 @@ fn image_archive(root: &Path) -> Result {
         archive.tar.len(),
         archive.index.hex_digest()
     );
+    println!(
+        "attached: pause.spdx.json ({} bytes), pause.provenance.json ({} bytes); pinned snippets in {}",
+        spdx.len(),
+        statement.len(),
+        relative(&dist.join("pins"), root).display()
+    );
     Ok(())
+}
+
+/// The attached document's file name (what `oras pull` saves it as), and a creation time only
+/// when SOURCE_DATE_EPOCH gives one.
+fn attachment_annotations(title: &str, info: &oci::ImageInfo) -> HashMap<String, String> {
+    let mut annotations = HashMap::from([(
+        oci_spec::image::ANNOTATION_TITLE.to_string(),
+        title.to_string(),
+    )]);
+    if let Some(epoch) = info.source_date_epoch {
+        annotations.insert(
+            oci_spec::image::ANNOTATION_CREATED.to_string(),
+            oci::rfc3339(epoch),
+        );
+    }
+    annotations
 }
 
 /// Version, description, source and license of the pause package, as Cargo reads them.
@@ -339,6 +419,8 @@ fn test(args: &[String]) -> Result {
 struct Toolchain {
     objcopy: PathBuf,
     rustc_version: String,
+    rustc_verbose: String,
+    sysroot: PathBuf,
 }
 
 /// Makes sure the active toolchain has what the build needs: a fresh machine has the compiler
@@ -354,7 +436,8 @@ fn ensure_toolchain() -> Result<Toolchain> {
         .lines()
         .find_map(|l| l.strip_prefix("host: "))
         .ok_or("rustc -vV printed no host line")?;
-    let objcopy = Path::new(sysroot.trim())
+    let sysroot = PathBuf::from(sysroot.trim());
+    let objcopy = sysroot
         .join("lib/rustlib")
         .join(host)
         .join("bin/llvm-objcopy");
@@ -362,6 +445,8 @@ fn ensure_toolchain() -> Result<Toolchain> {
     Ok(Toolchain {
         objcopy,
         rustc_version,
+        rustc_verbose: verbose,
+        sysroot,
     })
 }
 

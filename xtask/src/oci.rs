@@ -75,10 +75,28 @@ pub struct Archive {
     pub tar: Vec<u8>,
     pub images: Vec<PlatformImage>,
     pub index: Blob,
+    /// The OCI 1.1 artifacts whose subject is the index (SBOM, provenance): their manifests.
+    pub referrers: Vec<Blob>,
 }
 
-/// Builds the archive from each architecture's shipped binary.
-pub fn build_archive(info: &ImageInfo, binaries: &[(&'static Arch, Vec<u8>)]) -> Archive {
+/// A document to attach to the image index as an OCI 1.1 artifact: a manifest with
+/// `artifactType`, the empty config, the document as its one layer, and the index as subject.
+pub struct Attachment {
+    pub artifact_type: String,
+    pub bytes: Vec<u8>,
+    pub annotations: HashMap<String, String>,
+}
+
+/// The empty JSON config of OCI 1.1 artifacts (image-spec `application/vnd.oci.empty.v1+json`).
+const EMPTY_JSON: &[u8] = b"{}";
+
+/// Builds the archive from each architecture's shipped binary, with the documents `attach`
+/// makes for the image index (it gets the index blob) attached to it.
+pub fn build_archive(
+    info: &ImageInfo,
+    binaries: &[(&'static Arch, Vec<u8>)],
+    attach: impl FnOnce(&Blob) -> Vec<Attachment>,
+) -> Archive {
     let mtime = info.source_date_epoch.unwrap_or(0);
     let images: Vec<PlatformImage> = binaries
         .iter()
@@ -102,15 +120,50 @@ pub fn build_archive(info: &ImageInfo, binaries: &[(&'static Arch, Vec<u8>)]) ->
         .expect("every required index field is set");
     let index = Blob::new(MediaType::ImageIndex, canonical_json(&index));
 
+    // Referrers live beside the tagged index in index.json, untagged, as `oras attach` leaves
+    // them: layout readers (oras, skopeo with a tag) find them there and registries get them
+    // with `oras cp --recursive`. A runtime pulling a platform never sees them: the image
+    // index does not list them.
+    let empty = Blob::new(MediaType::EmptyJSON, EMPTY_JSON.to_vec());
+    let mut empty_descriptor = empty.descriptor();
+    empty_descriptor.set_data(Some("e30=".to_string())); // base64 of `{}`
+    let mut documents = Vec::new();
+    let mut referrers = Vec::new();
+    for attachment in attach(&index) {
+        let artifact_type = MediaType::Other(attachment.artifact_type.clone());
+        let document = Blob::new(artifact_type.clone(), attachment.bytes);
+        let manifest = oci::ImageManifestBuilder::default()
+            .schema_version(2u32)
+            .media_type(MediaType::ImageManifest)
+            .artifact_type(artifact_type.clone())
+            .config(empty_descriptor.clone())
+            .layers(vec![document.descriptor()])
+            .subject(index.descriptor())
+            .annotations(attachment.annotations)
+            .build()
+            .expect("config, layers and subject are set");
+        referrers.push(Blob::new(
+            MediaType::ImageManifest,
+            canonical_json(&manifest),
+        ));
+        documents.push(document);
+    }
+
     let mut top = index.descriptor();
     top.set_annotations(Some(HashMap::from([(
         ANNOTATION_REF_NAME.to_string(),
         info.version.clone(),
     )])));
+    let mut entries = vec![top];
+    for (referrer, document) in referrers.iter().zip(&documents) {
+        let mut descriptor = referrer.descriptor();
+        descriptor.set_artifact_type(Some(document.media_type.clone()));
+        entries.push(descriptor);
+    }
     let top = oci::ImageIndexBuilder::default()
         .schema_version(2u32)
         .media_type(MediaType::ImageIndex)
-        .manifests(vec![top])
+        .manifests(entries)
         .build()
         .expect("every required index field is set");
     let layout = oci::OciLayoutBuilder::default()
@@ -120,6 +173,12 @@ pub fn build_archive(info: &ImageInfo, binaries: &[(&'static Arch, Vec<u8>)]) ->
 
     let mut blobs: BTreeMap<String, &[u8]> = BTreeMap::new();
     blobs.insert(index.hex_digest(), &index.bytes);
+    for blob in referrers.iter().chain(&documents) {
+        blobs.insert(blob.hex_digest(), &blob.bytes);
+    }
+    if !referrers.is_empty() {
+        blobs.insert(empty.hex_digest(), &empty.bytes);
+    }
     for image in &images {
         for blob in [&image.manifest, &image.config, &image.layer] {
             blobs.insert(blob.hex_digest(), &blob.bytes);
@@ -146,7 +205,12 @@ pub fn build_archive(info: &ImageInfo, binaries: &[(&'static Arch, Vec<u8>)]) ->
         mtime,
     );
     let tar = tar.into_inner().expect("writing to memory cannot fail");
-    Archive { tar, images, index }
+    Archive {
+        tar,
+        images,
+        index,
+        referrers,
+    }
 }
 
 fn platform_image(
@@ -238,7 +302,7 @@ pub fn canonical_json(value: &impl Serialize) -> Vec<u8> {
     serde_json::to_vec(&value).expect("a Value serializes")
 }
 
-fn rfc3339(epoch: u64) -> String {
+pub fn rfc3339(epoch: u64) -> String {
     humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(epoch)).to_string()
 }
 
@@ -307,14 +371,14 @@ mod tests {
 
     #[test]
     fn same_input_same_bytes() {
-        let a = build_archive(&info(None), &binaries());
-        let b = build_archive(&info(None), &binaries());
+        let a = build_archive(&info(None), &binaries(), |_| vec![]);
+        let b = build_archive(&info(None), &binaries(), |_| vec![]);
         assert!(a.tar == b.tar);
     }
 
     #[test]
     fn no_time_without_source_date_epoch() {
-        let archive = build_archive(&info(None), &binaries());
+        let archive = build_archive(&info(None), &binaries(), |_| vec![]);
         for image in &archive.images {
             let config: serde_json::Value = serde_json::from_slice(&image.config.bytes).unwrap();
             assert!(config.get("created").is_none(), "{config}");
@@ -325,7 +389,7 @@ mod tests {
 
     #[test]
     fn source_date_epoch_sets_created_and_mtimes() {
-        let archive = build_archive(&info(Some(1_700_000_000)), &binaries());
+        let archive = build_archive(&info(Some(1_700_000_000)), &binaries(), |_| vec![]);
         for image in &archive.images {
             let config: serde_json::Value = serde_json::from_slice(&image.config.bytes).unwrap();
             assert_eq!(config["created"], "2023-11-14T22:13:20Z");

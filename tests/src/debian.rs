@@ -1,0 +1,126 @@
+//! Tools from Debian trixie (cosign, oras, distribution, containerd 1.7, runc 1.1.15, runsc)
+//! on a bookworm machine: downloaded as `.deb` files through a private apt state (the host's
+//! sources stay bookworm-only, see platform notes) and unpacked under target/debian/, once.
+//! Tests running at the same time share one download through a lock file.
+
+use std::fs;
+use std::os::unix::io::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+/// A download is bounded too: apt's own time-outs end a dead mirror well before this.
+const DOWNLOAD_PATIENCE: Duration = Duration::from_secs(300);
+
+/// The suite the packages come from.
+const SUITE: &str = "trixie";
+
+/// Where `package` from trixie is unpacked (its files under `usr/...`), fetching it first if
+/// this machine has not yet. The apt state and the `.deb`s stay cached under target/debian/.
+pub fn trixie(package: &str) -> PathBuf {
+    let arch = crate::Arch::host()
+        .expect("the host is a shipped architecture")
+        .debian;
+    let base = xtask::target_dir()
+        .join("debian")
+        .join(format!("{SUITE}-{arch}"));
+    let root = base.join("root").join(package);
+    let stamp = base.join(format!("{package}.unpacked"));
+    fs::create_dir_all(&base).unwrap();
+    let lock = fs::File::create(base.join("lock")).unwrap();
+    // SAFETY: flock(2) on a file we hold open; released when `lock` is dropped.
+    assert_eq!(unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) }, 0);
+    if stamp.exists() {
+        return root;
+    }
+    let state = base.join("apt");
+    for dir in ["lists/partial", "cache/archives/partial", "debs"] {
+        fs::create_dir_all(state.join(dir)).unwrap();
+    }
+    fs::write(
+        state.join("sources.list"),
+        format!("deb [arch={arch}] http://deb.debian.org/debian {SUITE} main\n"),
+    )
+    .unwrap();
+    let options = [
+        format!(
+            "Dir::Etc::SourceList={}",
+            state.join("sources.list").display()
+        ),
+        "Dir::Etc::SourceParts=/dev/null".into(),
+        format!("Dir::State::Lists={}", state.join("lists").display()),
+        format!("Dir::Cache={}", state.join("cache").display()),
+        "Dir::State::status=/dev/null".into(),
+        format!("APT::Architectures::={arch}"),
+        format!("APT::Architecture={arch}"),
+        // Downloads land in a directory root owns; apt's sandbox user could not write there.
+        "APT::Sandbox::User=root".into(),
+    ];
+    let apt = |tool: &str| {
+        let mut cmd = Command::new(tool);
+        for option in &options {
+            cmd.arg("-o").arg(option);
+        }
+        cmd
+    };
+    if !state.join("updated").exists() {
+        run(apt("apt-get").args(["-qq", "update"]));
+        fs::write(state.join("updated"), "").unwrap();
+    }
+    let debs = state.join("debs");
+    run(apt("apt-get")
+        .current_dir(&debs)
+        .args(["-qq", "download", package]));
+    let deb = fs::read_dir(&debs)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(&format!("{package}_"))
+        })
+        .unwrap_or_else(|| panic!("apt-get download {package} left no .deb"));
+    let _ = fs::remove_dir_all(&root);
+    fs::create_dir_all(&root).unwrap();
+    run(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&root));
+    fs::write(&stamp, deb.file_name().unwrap().as_encoded_bytes()).unwrap();
+    root
+}
+
+/// The unpacked trixie `binary` (a path under the package root, as `usr/bin/oras`).
+pub fn trixie_tool(package: &str, binary: &str) -> PathBuf {
+    let path = trixie(package).join(binary);
+    assert!(path.is_file(), "{package} from {SUITE} has no {binary}");
+    path
+}
+
+/// The `.deb` file name a package was unpacked from (its exact Debian version).
+pub fn trixie_version(package: &str) -> String {
+    let base = trixie(package)
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let name = fs::read_to_string(base.join(format!("{package}.unpacked"))).unwrap();
+    name.split('_').nth(1).unwrap_or_default().to_string()
+}
+
+fn run(cmd: &mut Command) {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    let status = crate::wait_bounded(&mut child, DOWNLOAD_PATIENCE);
+    assert!(status.success(), "{cmd:?}: {status}");
+}
+
+/// `dir` prepended to PATH, for running a README command whose tool lives in `dir`.
+pub fn path_with(dirs: &[&Path]) -> std::ffi::OsString {
+    let current = std::env::var_os("PATH").unwrap_or_default();
+    let mut all: Vec<PathBuf> = dirs.iter().map(|d| d.to_path_buf()).collect();
+    all.extend(std::env::split_paths(&current));
+    std::env::join_paths(all).unwrap()
+}
