@@ -245,7 +245,7 @@ fn linked_crates(
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let out = Command::new(cargo)
         .current_dir(root)
-        .args(["metadata", "--format-version", "1", "--locked", "--offline"])
+        .args(["metadata", "--format-version", "1", "--locked"])
         .args(["--filter-platform", arch.triple])
         .output()
         .map_err(|e| format!("cargo metadata: {e}"))?;
