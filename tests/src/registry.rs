@@ -182,23 +182,32 @@ pub fn readme_commands(name: &str) -> Vec<String> {
     commands
 }
 
-/// Runs a README command with `sh -c` in a directory whose `target/dist` is this build's,
-/// REGISTRY replaced by `host`, the given tool directories first on PATH.
+/// A working directory for README commands: its `target/dist` is this build's.
+pub fn readme_cwd() -> tempfile::TempDir {
+    let cwd = tempfile::tempdir().unwrap();
+    fs::create_dir(cwd.path().join("target")).unwrap();
+    std::os::unix::fs::symlink(xtask::dist_dir(), cwd.path().join("target/dist")).unwrap();
+    cwd
+}
+
+/// Runs a README command with `sh -c` in `cwd`, REGISTRY replaced by `host`, the given tool
+/// directories first on PATH; fails the test if it fails.
 pub fn run_readme_command(
     command: &str,
     host: &str,
     tools: &[&std::path::Path],
+    cwd: &std::path::Path,
+    env: &[(&str, &str)],
 ) -> std::process::Output {
-    let cwd = tempfile::tempdir().unwrap();
-    fs::create_dir(cwd.path().join("target")).unwrap();
-    std::os::unix::fs::symlink(xtask::dist_dir(), cwd.path().join("target/dist")).unwrap();
     let command = command.replace(xtask::pins::REGISTRY, host);
-    crate::containers::run_ok(
-        Command::new("sh")
-            .args(["-c", &command])
-            .current_dir(cwd.path())
-            .env("PATH", crate::debian::path_with(tools)),
-    )
+    let mut sh = Command::new("sh");
+    sh.args(["-c", &command])
+        .current_dir(cwd)
+        .env("PATH", crate::debian::path_with(tools));
+    for (name, value) in env {
+        sh.env(name, value);
+    }
+    crate::containers::run_ok(&mut sh)
 }
 
 /// The files of the image archive `cargo xtask dist` wrote, by path.

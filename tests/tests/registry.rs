@@ -7,7 +7,8 @@ use pause_tests::containers::{Containerd, ContainerdSetup, output_of, run_ok, st
 use pause_tests::cri::{connect, run_sandbox, runtime, sandbox_config, stop_and_remove};
 use pause_tests::debian::trixie;
 use pause_tests::registry::{
-    ACCEPT_MANIFESTS, Registry, archive_blob, archive_entries, readme_commands, run_readme_command,
+    ACCEPT_MANIFESTS, Registry, archive_blob, archive_entries, readme_commands, readme_cwd,
+    run_readme_command,
 };
 use pause_tests::{Arch, poll, proc_stat, status_field};
 use serde_json::Value;
@@ -20,11 +21,12 @@ fn sha256(bytes: &[u8]) -> String {
 }
 
 /// A registry holding what the README's publish commands pushed.
-fn published() -> (Registry, PathBuf) {
+pub fn published() -> (Registry, PathBuf) {
     let registry = Registry::start();
     let oras = trixie("oras").join("usr/bin");
+    let cwd = readme_cwd();
     for command in readme_commands("publish") {
-        let out = run_readme_command(&command, &registry.host(), &[&oras]);
+        let out = run_readme_command(&command, &registry.host(), &[&oras], cwd.path(), &[]);
         eprintln!("$ {command}\n{}", String::from_utf8_lossy(&out.stdout));
     }
     (registry, oras)
