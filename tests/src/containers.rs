@@ -205,11 +205,16 @@ impl Drop for Podman {
 pub struct Runc {
     pub state: tempfile::TempDir,
     suffix: String,
+    binary: PathBuf,
 }
 
 impl Runc {
     pub fn isolated() -> Runc {
-        require_tool("runc", "runc");
+        Runc::isolated_with(require_tool("runc", "runc"))
+    }
+
+    /// A runc other than the host's (trixie's 1.1.15, say).
+    pub fn isolated_with(binary: PathBuf) -> Runc {
         let state = tempfile::tempdir().unwrap();
         let suffix = state
             .path()
@@ -218,7 +223,11 @@ impl Runc {
             .to_string_lossy()
             .trim_start_matches('.')
             .to_string();
-        Runc { state, suffix }
+        Runc {
+            state,
+            suffix,
+            binary,
+        }
     }
 
     /// The runc container ID for the test's short `name`.
@@ -227,7 +236,7 @@ impl Runc {
     }
 
     pub fn cmd(&self) -> Command {
-        let mut cmd = Command::new("runc");
+        let mut cmd = Command::new(&self.binary);
         cmd.arg("--root").arg(self.state.path());
         cmd
     }

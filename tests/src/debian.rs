@@ -124,3 +124,27 @@ pub fn path_with(dirs: &[&Path]) -> std::ffi::OsString {
     all.extend(std::env::split_paths(&current));
     std::env::join_paths(all).unwrap()
 }
+
+/// trixie's runc 1.1.15. It is linked against glibc 2.38 or later, newer than bookworm's, so it
+/// is given trixie's own loader and libraries (libc6, libseccomp2) by patchelf: the binary
+/// keeps running as itself, which runc needs to re-exec /proc/self/exe as its init.
+pub fn trixie_runc() -> PathBuf {
+    let runc = trixie_tool("runc", "usr/sbin/runc");
+    let libc = trixie("libc6").join("usr/lib/x86_64-linux-gnu");
+    let seccomp = trixie("libseccomp2").join("usr/lib/x86_64-linux-gnu");
+    let patched = runc.parent().unwrap().join("runc-trixie-libs");
+    if !patched.exists() {
+        let patchelf = crate::require_tool("patchelf", "patchelf");
+        let partial = patched.with_extension("partial");
+        fs::copy(&runc, &partial).unwrap();
+        let rpath = std::env::join_paths([&libc, &seccomp]).unwrap();
+        run(Command::new(patchelf)
+            .arg("--set-interpreter")
+            .arg(libc.join("ld-linux-x86-64.so.2"))
+            .arg("--set-rpath")
+            .arg(rpath)
+            .arg(&partial));
+        fs::rename(&partial, &patched).unwrap();
+    }
+    patched
+}
