@@ -306,7 +306,7 @@ fn both_are_oci_artifacts_whose_subject_is_the_image_index() {
             "{file}"
         );
         assert_eq!(
-            manifest["annotations"]["org.opencontainers.image.title"],
+            layers[0]["annotations"]["org.opencontainers.image.title"],
             file
         );
     }

@@ -112,6 +112,17 @@ fn readme_publish_carries_image_sbom_and_provenance_to_a_registry() {
         ["application/spdx+json", "application/vnd.in-toto+json"]
     );
 
+    // The README's commands that read them back save the files dist wrote.
+    let cwd = readme_cwd();
+    for command in readme_commands("read") {
+        run_readme_command(&command, &registry.host(), &[&oras], cwd.path(), &[]);
+    }
+    for saved in ["sbom/pause.spdx.json", "provenance/pause.provenance.json"] {
+        let file = saved.split('/').nth(1).unwrap();
+        let ours = fs::read(xtask::dist_dir().join(file)).unwrap();
+        assert!(fs::read(cwd.path().join(saved)).unwrap() == ours, "{saved}");
+    }
+
     // Each attachment's document, fetched from the registry, is the file dist wrote.
     for (artifact_type, digest) in &expected {
         served_as_in_archive(&registry, "manifests", digest);

@@ -258,13 +258,15 @@ fn image_archive(root: &Path, tools: &Toolchain) -> Result {
             oci::Attachment {
                 artifact_type: sbom::MEDIA_TYPE.to_string(),
                 bytes: spdx.clone(),
-                annotations: attachment_annotations("pause.spdx.json", &info),
+                title: "pause.spdx.json".to_string(),
+                annotations: attachment_annotations(&info),
             },
             oci::Attachment {
                 artifact_type: provenance::MEDIA_TYPE.to_string(),
                 bytes: statement.clone(),
+                title: "pause.provenance.json".to_string(),
                 annotations: {
-                    let mut a = attachment_annotations("pause.provenance.json", &info);
+                    let mut a = attachment_annotations(&info);
                     a.insert(
                         "in-toto.io/predicate-type".to_string(),
                         provenance::PREDICATE_TYPE.to_string(),
@@ -335,13 +337,9 @@ fn image_archive(root: &Path, tools: &Toolchain) -> Result {
     Ok(())
 }
 
-/// The attached document's file name (what `oras pull` saves it as), and a creation time only
-/// when SOURCE_DATE_EPOCH gives one.
-fn attachment_annotations(title: &str, info: &oci::ImageInfo) -> HashMap<String, String> {
-    let mut annotations = HashMap::from([(
-        oci_spec::image::ANNOTATION_TITLE.to_string(),
-        title.to_string(),
-    )]);
+/// An attachment's creation time, only when SOURCE_DATE_EPOCH gives one.
+fn attachment_annotations(info: &oci::ImageInfo) -> HashMap<String, String> {
+    let mut annotations = HashMap::new();
     if let Some(epoch) = info.source_date_epoch {
         annotations.insert(
             oci_spec::image::ANNOTATION_CREATED.to_string(),

@@ -84,6 +84,9 @@ pub struct Archive {
 pub struct Attachment {
     pub artifact_type: String,
     pub bytes: Vec<u8>,
+    /// The document's file name, on its layer: what `oras pull` saves it as.
+    pub title: String,
+    /// The artifact manifest's own annotations.
     pub annotations: HashMap<String, String>,
 }
 
@@ -132,16 +135,24 @@ pub fn build_archive(
     for attachment in attach(&index) {
         let artifact_type = MediaType::Other(attachment.artifact_type.clone());
         let document = Blob::new(artifact_type.clone(), attachment.bytes);
-        let manifest = oci::ImageManifestBuilder::default()
+        let mut manifest = oci::ImageManifestBuilder::default()
             .schema_version(2u32)
             .media_type(MediaType::ImageManifest)
             .artifact_type(artifact_type.clone())
             .config(empty_descriptor.clone())
-            .layers(vec![document.descriptor()])
+            .layers(vec![{
+                let mut layer = document.descriptor();
+                layer.set_annotations(Some(HashMap::from([(
+                    ANNOTATION_TITLE.to_string(),
+                    attachment.title,
+                )])));
+                layer
+            }])
             .subject(index.descriptor())
-            .annotations(attachment.annotations)
             .build()
             .expect("config, layers and subject are set");
+        let annotations = attachment.annotations;
+        manifest.set_annotations((!annotations.is_empty()).then_some(annotations));
         referrers.push(Blob::new(
             MediaType::ImageManifest,
             canonical_json(&manifest),
