@@ -106,7 +106,7 @@ fn airgapped_sandbox(setup: ContainerdSetup) -> bool {
         .images;
         let entry = listed
             .iter()
-            .find(|i| i.repo_digests.iter().any(|d| *d == image))
+            .find(|i| i.repo_digests.contains(&image))
             .unwrap_or_else(|| panic!("CRI lists no {image}: {listed:?}"));
         stop_and_remove(&mut cri, &id).await;
         poll("the sandbox process to end", || {
