@@ -326,3 +326,50 @@ fn git_commit(root: &Path) -> Option<String> {
     let commit = String::from_utf8(out.stdout).ok()?.trim().to_string();
     (out.status.success() && commit.len() == 40).then_some(commit)
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A build of one arch linking one registry crate, core and compiler_builtins.
+    pub(crate) fn build_info(source_date_epoch: Option<u64>) -> BuildInfo {
+        let krate = |name: &str, origin, checksum: Option<&str>| Crate {
+            name: name.into(),
+            version: "1.0.0".into(),
+            license: "MIT/Apache-2.0".into(),
+            origin,
+            checksum: checksum.map(str::to_string),
+        };
+        BuildInfo {
+            version: "1.0.0".into(),
+            repository: "https://example.invalid/pause".into(),
+            commit: Some("c".repeat(40)),
+            cargo_lock_sha256: "aa".repeat(32),
+            toolchain: Toolchain {
+                rustc: "rustc 1.0.0 (abc 2020-01-01)".into(),
+                release: "1.0.0".into(),
+                commit: "d".repeat(40),
+                llvm: "20.0".into(),
+                rust_src_sha256: "bb".repeat(32),
+            },
+            crates: BTreeMap::from([(
+                "amd64",
+                vec![
+                    krate("pause", Origin::Workspace, None),
+                    krate("sc", Origin::CratesIo, Some(&"ee".repeat(32))),
+                    krate("compiler_builtins", Origin::RustSrc, None),
+                ],
+            )]),
+            source_date_epoch,
+        }
+    }
+
+    #[test]
+    fn lock_checksums_reads_registry_crates_only() {
+        let lock = "version = 4\n\n[[package]]\nname = \"a\"\nversion = \"1.0.0\"\n\n\
+                    [[package]]\nname = \"b\"\nversion = \"2.0.0\"\nsource = \"registry+x\"\nchecksum = \"ff\"\n";
+        let sums = lock_checksums(lock).unwrap();
+        assert_eq!(sums.len(), 1);
+        assert_eq!(sums[&("b".to_string(), "2.0.0".to_string())], "ff");
+    }
+}

@@ -1,5 +1,6 @@
 //! What the build and the test suite share: the architectures we ship and where things live.
 
+pub mod artifact;
 pub mod bench;
 pub mod buildinfo;
 pub mod dockerfile;

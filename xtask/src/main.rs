@@ -255,13 +255,13 @@ fn image_archive(root: &Path, tools: &Toolchain) -> Result {
             &named,
         );
         vec![
-            oci::Attachment {
+            xtask::artifact::Attachment {
                 artifact_type: sbom::MEDIA_TYPE.to_string(),
                 bytes: spdx.clone(),
                 title: "pause.spdx.json".to_string(),
                 annotations: attachment_annotations(&info),
             },
-            oci::Attachment {
+            xtask::artifact::Attachment {
                 artifact_type: provenance::MEDIA_TYPE.to_string(),
                 bytes: statement.clone(),
                 title: "pause.provenance.json".to_string(),

@@ -7,6 +7,7 @@
 //! the index and then the platform they run on.
 
 use crate::Arch;
+use crate::artifact::{self, Attachment, EMPTY_JSON};
 use flate2::{Compression, GzBuilder};
 use oci_spec::image::{
     self as oci, ANNOTATION_CREATED, ANNOTATION_DESCRIPTION, ANNOTATION_LICENSES,
@@ -38,7 +39,7 @@ pub struct Blob {
 }
 
 impl Blob {
-    fn new(media_type: MediaType, bytes: Vec<u8>) -> Blob {
+    pub(crate) fn new(media_type: MediaType, bytes: Vec<u8>) -> Blob {
         Blob { media_type, bytes }
     }
 
@@ -46,7 +47,7 @@ impl Blob {
         sha256_hex(&self.bytes)
     }
 
-    fn descriptor(&self) -> Descriptor {
+    pub(crate) fn descriptor(&self) -> Descriptor {
         let digest: oci::Digest = format!("sha256:{}", self.hex_digest())
             .parse()
             .expect("a sha256 digest is a valid digest");
@@ -78,20 +79,6 @@ pub struct Archive {
     /// The OCI 1.1 artifacts whose subject is the index (SBOM, provenance): their manifests.
     pub referrers: Vec<Blob>,
 }
-
-/// A document to attach to the image index as an OCI 1.1 artifact: a manifest with
-/// `artifactType`, the empty config, the document as its one layer, and the index as subject.
-pub struct Attachment {
-    pub artifact_type: String,
-    pub bytes: Vec<u8>,
-    /// The document's file name, on its layer: what `oras pull` saves it as.
-    pub title: String,
-    /// The artifact manifest's own annotations.
-    pub annotations: HashMap<String, String>,
-}
-
-/// The empty JSON config of OCI 1.1 artifacts (image-spec `application/vnd.oci.empty.v1+json`).
-const EMPTY_JSON: &[u8] = b"{}";
 
 /// Builds the archive from each architecture's shipped binary, with the documents `attach`
 /// makes for the image index (it gets the index blob) attached to it.
@@ -128,37 +115,10 @@ pub fn build_archive(
     // with `oras cp --recursive`. A runtime pulling a platform never sees them: the image
     // index does not list them.
     let empty = Blob::new(MediaType::EmptyJSON, EMPTY_JSON.to_vec());
-    let mut empty_descriptor = empty.descriptor();
-    empty_descriptor.set_data(Some("e30=".to_string())); // base64 of `{}`
-    let mut documents = Vec::new();
-    let mut referrers = Vec::new();
-    for attachment in attach(&index) {
-        let artifact_type = MediaType::Other(attachment.artifact_type.clone());
-        let document = Blob::new(artifact_type.clone(), attachment.bytes);
-        let mut manifest = oci::ImageManifestBuilder::default()
-            .schema_version(2u32)
-            .media_type(MediaType::ImageManifest)
-            .artifact_type(artifact_type.clone())
-            .config(empty_descriptor.clone())
-            .layers(vec![{
-                let mut layer = document.descriptor();
-                layer.set_annotations(Some(HashMap::from([(
-                    ANNOTATION_TITLE.to_string(),
-                    attachment.title,
-                )])));
-                layer
-            }])
-            .subject(index.descriptor())
-            .build()
-            .expect("config, layers and subject are set");
-        let annotations = attachment.annotations;
-        manifest.set_annotations((!annotations.is_empty()).then_some(annotations));
-        referrers.push(Blob::new(
-            MediaType::ImageManifest,
-            canonical_json(&manifest),
-        ));
-        documents.push(document);
-    }
+    let (referrers, documents): (Vec<Blob>, Vec<Blob>) = attach(&index)
+        .into_iter()
+        .map(|attachment| artifact::artifact(&index, &empty, attachment))
+        .unzip();
 
     let mut top = index.descriptor();
     top.set_annotations(Some(HashMap::from([(
@@ -385,6 +345,27 @@ mod tests {
         let a = build_archive(&info(None), &binaries(), |_| vec![]);
         let b = build_archive(&info(None), &binaries(), |_| vec![]);
         assert!(a.tar == b.tar);
+    }
+
+    #[test]
+    fn attachments_leave_the_image_index_alone() {
+        let plain = build_archive(&info(None), &binaries(), |_| vec![]);
+        let attached = build_archive(&info(None), &binaries(), |index| {
+            vec![Attachment {
+                artifact_type: "application/x-test".into(),
+                bytes: index.hex_digest().into_bytes(),
+                title: "t".into(),
+                annotations: HashMap::new(),
+            }]
+        });
+        assert!(plain.index.bytes == attached.index.bytes);
+        assert_eq!(attached.referrers.len(), 1);
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&attached.referrers[0].bytes).unwrap();
+        let subject = format!("sha256:{}", plain.index.hex_digest());
+        assert_eq!(manifest["subject"]["digest"], subject);
+        assert_eq!(manifest["artifactType"], "application/x-test");
+        assert!(manifest.get("annotations").is_none(), "{manifest}");
     }
 
     #[test]

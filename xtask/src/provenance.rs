@@ -102,3 +102,38 @@ pub fn statement(
 fn builder_id(repository: &str) -> String {
     std::env::var("SLSA_BUILDER_ID").unwrap_or_else(|_| format!("{repository}/blob/main/xtask"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::buildinfo::tests::build_info;
+
+    #[test]
+    fn time_only_with_source_date_epoch() {
+        let files = [("pause-linux-amd64".to_string(), &b"x"[..])];
+        let without: Value =
+            serde_json::from_slice(&statement(&build_info(None), "p:1", "ab", &files)).unwrap();
+        let run = &without["predicate"]["runDetails"];
+        assert_eq!(run["metadata"], json!({}));
+        let with: Value = serde_json::from_slice(&statement(
+            &build_info(Some(1_700_000_000)),
+            "p:1",
+            "ab",
+            &files,
+        ))
+        .unwrap();
+        let run = &with["predicate"]["runDetails"];
+        assert_eq!(run["metadata"]["startedOn"], "2023-11-14T22:13:20Z");
+        let parameters = &with["predicate"]["buildDefinition"]["externalParameters"];
+        assert_eq!(parameters["environment"]["SOURCE_DATE_EPOCH"], "1700000000");
+    }
+
+    #[test]
+    fn no_commit_no_source_digest() {
+        let mut info = build_info(None);
+        info.commit = None;
+        let statement: Value = serde_json::from_slice(&statement(&info, "p:1", "ab", &[])).unwrap();
+        let source = &statement["predicate"]["buildDefinition"]["externalParameters"]["source"];
+        assert!(source.get("digest").is_none(), "{source}");
+    }
+}

@@ -225,3 +225,53 @@ fn spdx_license(license: &str) -> String {
         license.replace('/', " OR ")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::buildinfo::tests::build_info;
+    use serde_json::Value;
+
+    fn document(epoch: Option<u64>) -> Value {
+        let files = [ShippedFile {
+            arch: "amd64",
+            platform: "linux/amd64".into(),
+            name: "pause-linux-amd64".into(),
+            bytes: b"binary",
+        }];
+        serde_json::from_slice(&spdx(&build_info(epoch), &files)).unwrap()
+    }
+
+    #[test]
+    fn created_is_the_epoch_unless_source_date_epoch() {
+        assert_eq!(
+            document(None)["creationInfo"]["created"],
+            "1970-01-01T00:00:00Z"
+        );
+        let dated = document(Some(1_700_000_000));
+        assert_eq!(dated["creationInfo"]["created"], "2023-11-14T22:13:20Z");
+    }
+
+    #[test]
+    fn ids_are_valid_spdx_ids_and_every_relationship_resolves() {
+        let doc = document(None);
+        let mut ids: Vec<&str> = vec!["SPDXRef-DOCUMENT"];
+        for list in ["packages", "files"] {
+            for item in doc[list].as_array().unwrap() {
+                let id = item["SPDXID"].as_str().unwrap();
+                let rest = id.strip_prefix("SPDXRef-").unwrap();
+                assert!(
+                    rest.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-'),
+                    "{id}"
+                );
+                ids.push(id);
+            }
+        }
+        for r in doc["relationships"].as_array().unwrap() {
+            for end in ["spdxElementId", "relatedSpdxElement"] {
+                assert!(ids.contains(&r[end].as_str().unwrap()), "{r}");
+            }
+        }
+    }
+}
