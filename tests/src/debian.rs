@@ -68,9 +68,21 @@ pub fn trixie(package: &str) -> PathBuf {
         fs::write(state.join("updated"), "").unwrap();
     }
     let debs = state.join("debs");
-    run(apt("apt-get")
-        .current_dir(&debs)
-        .args(["-qq", "download", package]));
+    let download = || {
+        let mut child = apt("apt-get")
+            .current_dir(&debs)
+            .args(["-qq", "download", package])
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("apt-get");
+        crate::wait_bounded(&mut child, DOWNLOAD_PATIENCE).success()
+    };
+    // Lists cached by an earlier run can name a version the mirror has since replaced
+    // (a point release): refresh them once and try again.
+    if !download() {
+        run(apt("apt-get").args(["-qq", "update"]));
+        assert!(download(), "apt-get download {package} from {SUITE} failed");
+    }
     let deb = fs::read_dir(&debs)
         .unwrap()
         .flatten()
