@@ -297,7 +297,7 @@ fn runsc_trixie_sandbox() {
 }
 
 /// A CRI sandbox under the profile: PID 1, orphans reaped. containerd's CRI stops a sandbox
-/// with SIGKILL (its sandbox_stop), never SIGTERM, so there is no exit status to check.
+/// with SIGKILL, never SIGTERM: its task-exit event says 137, so there is no TERM to test.
 fn cri_sandbox(setup: ContainerdSetup, expected_version: &str) {
     let version = stdout_of(
         Command::new(match &setup.bin_dir {
@@ -321,11 +321,34 @@ fn cri_sandbox(setup: ContainerdSetup, expected_version: &str) {
         });
         assert!(is_pid_1_of_its_namespace(pid));
         assert_eq!(status_field(pid, "Seccomp"), "2");
+        // Subscribed well before the stop: `ctr events` only sees what happens after it.
+        let events_file = logs.path().join("events");
+        let mut events = containerd
+            .ctr()
+            .arg("events")
+            .stdout(fs::File::create(&events_file).unwrap())
+            .spawn()
+            .unwrap();
         orphans_reaped_by(pid);
         stop_and_remove(&mut cri, &id).await;
         poll("the sandbox process to end", || {
             proc_stat(pid).is_none_or(|s| s.state == 'Z').then_some(())
         });
+        let exit = poll("the sandbox's task-exit event", || {
+            let text = fs::read_to_string(&events_file).ok()?;
+            let line = text
+                .lines()
+                .find(|l| l.contains("/tasks/exit") && l.contains(&id))?;
+            let event: Value = serde_json::from_str(&line[line.find('{')?..]).ok()?;
+            event["exit_status"].as_i64()
+        });
+        let _ = events.kill();
+        let _ = events.wait();
+        assert_eq!(
+            exit,
+            128 + libc::SIGKILL as i64,
+            "the CRI stopped the sandbox otherwise"
+        );
     });
     drop(containerd);
 }
