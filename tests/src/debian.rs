@@ -108,18 +108,6 @@ pub fn trixie_tool(package: &str, binary: &str) -> PathBuf {
     path
 }
 
-/// The `.deb` file name a package was unpacked from (its exact Debian version).
-pub fn trixie_version(package: &str) -> String {
-    let base = trixie(package)
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .to_path_buf();
-    let name = fs::read_to_string(base.join(format!("{package}.unpacked"))).unwrap();
-    name.split('_').nth(1).unwrap_or_default().to_string()
-}
-
 fn run(cmd: &mut Command) {
     let mut child = cmd
         .stdin(Stdio::null())
@@ -141,6 +129,9 @@ pub fn path_with(dirs: &[&Path]) -> std::ffi::OsString {
 /// is given trixie's own loader and libraries (libc6, libseccomp2) by patchelf: the binary
 /// keeps running as itself, which runc needs to re-exec /proc/self/exe as its init.
 pub fn trixie_runc() -> PathBuf {
+    // The loader's name and the multiarch directory below are amd64's.
+    let host = crate::Arch::host().map(|a| a.name);
+    assert_eq!(host, Some("amd64"), "trixie's runc is set up for amd64 hosts only");
     let runc = trixie_tool("runc", "usr/sbin/runc");
     let libc = trixie("libc6").join("usr/lib/x86_64-linux-gnu");
     let seccomp = trixie("libseccomp2").join("usr/lib/x86_64-linux-gnu");
