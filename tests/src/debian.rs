@@ -131,7 +131,11 @@ pub fn path_with(dirs: &[&Path]) -> std::ffi::OsString {
 pub fn trixie_runc() -> PathBuf {
     // The loader's name and the multiarch directory below are amd64's.
     let host = crate::Arch::host().map(|a| a.name);
-    assert_eq!(host, Some("amd64"), "trixie's runc is set up for amd64 hosts only");
+    assert_eq!(
+        host,
+        Some("amd64"),
+        "trixie's runc is set up for amd64 hosts only"
+    );
     let runc = trixie_tool("runc", "usr/sbin/runc");
     let libc = trixie("libc6").join("usr/lib/x86_64-linux-gnu");
     let seccomp = trixie("libseccomp2").join("usr/lib/x86_64-linux-gnu");
