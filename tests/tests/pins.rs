@@ -119,6 +119,29 @@ fn airgapped_sandbox(setup: ContainerdSetup) -> bool {
 }
 
 #[test]
+fn readme_shows_the_recipe_dist_writes() {
+    let digest = containerd_1_image();
+    let digest = digest
+        .rsplit_once('@')
+        .unwrap()
+        .1
+        .strip_prefix("sha256:")
+        .unwrap();
+    let written: Vec<String> = fs::read_to_string(xtask::dist_dir().join("pins/airgap.sh"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| l.replace(digest, "..."))
+        .collect();
+    let shown: Vec<String> = pause_tests::registry::readme_commands("airgap")
+        .iter()
+        // The README's lines carry a trailing comment where the script has one above them.
+        .map(|l| l.split(" # ").next().unwrap().trim_end().to_string())
+        .collect();
+    assert_eq!(shown, written);
+}
+
+#[test]
 fn containerd_1_7_runs_the_pinned_digest_air_gapped_and_reports_it_pinned() {
     let bin = trixie("containerd").join("usr/bin");
     let version = stdout_of(Command::new(bin.join("containerd")).arg("--version"));
