@@ -4,6 +4,7 @@
 pub mod containers;
 pub mod cri;
 pub mod debian;
+pub mod pypi;
 pub mod registry;
 
 use std::ffi::{OsStr, OsString};

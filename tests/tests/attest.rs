@@ -118,8 +118,14 @@ fn sbom_names_every_file_and_every_linked_crate() {
             .iter()
             .find(|f| f["fileName"] == format!("./pause-linux-{}", arch.name))
             .unwrap_or_else(|| panic!("{}: no file entry", arch.name));
-        assert_eq!(file["checksums"][0]["algorithm"], "SHA256");
-        assert_eq!(file["checksums"][0]["checksumValue"], hex(&bytes));
+        let sha1 = output(Command::new("sha1sum").arg(arch.dist_binary()));
+        assert_eq!(file["checksums"][0]["algorithm"], "SHA1");
+        assert_eq!(
+            file["checksums"][0]["checksumValue"],
+            sha1.split_whitespace().next().unwrap()
+        );
+        assert_eq!(file["checksums"][1]["algorithm"], "SHA256");
+        assert_eq!(file["checksums"][1]["checksumValue"], hex(&bytes));
         let comment = file["comment"].as_str().unwrap();
         assert!(
             comment.starts_with(&format!(
@@ -192,6 +198,23 @@ fn sbom_names_every_file_and_every_linked_crate() {
             format!("pkg:cargo/{name}@{version}")
         );
     }
+}
+
+/// The SPDX project's own validator (spdx-tools, pinned) accepts the document.
+#[test]
+fn sbom_passes_the_spdx_validator() {
+    let validator = pause_tests::pypi::tool("spdx-tools", "0.8.5", "pyspdxtools");
+    let out = pause_tests::containers::output_of(
+        Command::new(validator)
+            .arg("--infile")
+            .arg(xtask::dist_dir().join("pause.spdx.json")),
+    );
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]

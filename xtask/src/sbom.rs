@@ -90,7 +90,13 @@ fn shipped_file(id: &str, file: &ShippedFile) -> SpdxItemFiles {
     SpdxItemFilesBuilder::default()
         .spdxid(id)
         .file_name(format!("./{}", file.name))
+        // SPDX 2.3 makes SHA1 mandatory for a file; SHA256 is the one worth checking.
         .checksums(vec![
+            SpdxItemFilesItemChecksumsBuilder::default()
+                .algorithm("SHA1")
+                .checksum_value(sha1_hex(file.bytes))
+                .build()
+                .expect("both fields set"),
             SpdxItemFilesItemChecksumsBuilder::default()
                 .algorithm("SHA256")
                 .checksum_value(sha256_hex(file.bytes))
@@ -185,6 +191,14 @@ fn crate_package(info: &BuildInfo, krate: &Crate, id: &str) -> SpdxItemPackages 
     builder
         .build()
         .expect("every required package field is set")
+}
+
+fn sha1_hex(bytes: &[u8]) -> String {
+    use sha1::Digest;
+    sha1::Sha1::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn relationship(from: &str, kind: &str, to: &str) -> SpdxItemRelationships {

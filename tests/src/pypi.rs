@@ -1,0 +1,42 @@
+//! Python tools from PyPI, for checks that belong to another project (the SPDX project's own
+//! validator): installed with pip, at a pinned version, into a virtualenv under target/pypi/,
+//! once per machine; tests running at the same time share the install through a lock file.
+
+use std::fs;
+use std::os::unix::io::AsRawFd;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+const INSTALL_PATIENCE: Duration = Duration::from_secs(300);
+
+/// The console script `binary` of `package`==`version`, installed if it is not yet.
+pub fn tool(package: &str, version: &str, binary: &str) -> PathBuf {
+    let venv = xtask::target_dir()
+        .join("pypi")
+        .join(format!("{package}-{version}"));
+    fs::create_dir_all(venv.parent().unwrap()).unwrap();
+    let lock = fs::File::create(venv.with_extension("lock")).unwrap();
+    // SAFETY: flock(2) on a file we hold open; released when `lock` is dropped.
+    assert_eq!(unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) }, 0);
+    let path = venv.join("bin").join(binary);
+    if path.exists() {
+        return path;
+    }
+    let python = crate::require_tool("python3", "python3-venv");
+    run(Command::new(python).args(["-m", "venv"]).arg(&venv));
+    run(Command::new(venv.join("bin/pip"))
+        .args(["install", "--quiet", "--disable-pip-version-check"])
+        .arg(format!("{package}=={version}")));
+    assert!(path.exists(), "{package} {version} installed no {binary}");
+    path
+}
+
+fn run(cmd: &mut Command) {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    let status = crate::wait_bounded(&mut child, INSTALL_PATIENCE);
+    assert!(status.success(), "{cmd:?}: {status}");
+}
