@@ -169,7 +169,17 @@ fn pinned_sandbox_image(registry: &Registry) -> String {
 }
 
 #[test]
-fn containerd_pulls_platforms_and_runs_a_sandbox_from_the_registry() {
+fn containerd_1_6_pulls_platforms_and_runs_a_sandbox_from_the_registry() {
+    pulls_platforms_and_runs_a_sandbox(None);
+}
+
+#[test]
+fn containerd_1_7_pulls_platforms_and_runs_a_sandbox_from_the_registry() {
+    pulls_platforms_and_runs_a_sandbox(Some(trixie("containerd").join("usr/bin")));
+}
+
+/// With the host's containerd (1.6), or the one in `bin_dir`.
+fn pulls_platforms_and_runs_a_sandbox(bin_dir: Option<PathBuf>) {
     let (registry, _) = published();
     let scratch = tempfile::tempdir().unwrap();
     let hosts = registry_hosts(scratch.path(), &registry);
@@ -184,7 +194,7 @@ fn containerd_pulls_platforms_and_runs_a_sandbox_from_the_registry() {
         &image,
         ContainerdSetup {
             registry_hosts: Some(hosts.clone()),
-            ..Default::default()
+            bin_dir,
         },
     );
     // Nothing imported: RunPodSandbox pulls the pinned digest through the registry config.
