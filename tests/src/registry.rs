@@ -7,7 +7,6 @@ use crate::{PATIENCE, poll};
 use std::fs;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
 pub struct Registry {
@@ -121,11 +120,6 @@ impl Registry {
             headers,
             body,
         })
-    }
-
-    /// Where the registry keeps its data (to show what a failed test saw).
-    pub fn data(&self) -> PathBuf {
-        self.dir.path().join("data")
     }
 }
 

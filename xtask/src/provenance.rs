@@ -11,7 +11,7 @@ pub const MEDIA_TYPE: &str = "application/vnd.in-toto+json";
 pub const PREDICATE_TYPE: &str = "https://slsa.dev/provenance/v1";
 pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
 /// Where `buildType` points, under the repository: the README section that defines this build.
-pub const BUILD_TYPE_PATH: &str = "/blob/main/README.md#provenance";
+pub const BUILD_TYPE_PATH: &str = "/blob/main/README.md#supply-chain-sbom-provenance-signatures";
 
 /// The statement for the image index `index_sha256` and the binaries `files` (name, bytes).
 pub fn statement(
