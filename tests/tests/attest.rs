@@ -116,7 +116,7 @@ fn sbom_names_every_file_and_every_linked_crate() {
             .as_array()
             .unwrap()
             .iter()
-            .find(|f| f["fileName"] == format!("./pause-linux-{}", arch.name))
+            .find(|f| f["fileName"] == format!("./{}", arch.dist_file_name()))
             .unwrap_or_else(|| panic!("{}: no file entry", arch.name));
         let sha1 = output(Command::new("sha1sum").arg(arch.dist_binary()));
         assert_eq!(file["checksums"][0]["algorithm"], "SHA1");
@@ -232,7 +232,7 @@ fn provenance_names_the_index_the_files_and_the_resolved_inputs() {
         index["digest"].as_str().unwrap()
     );
     for arch in ARCHES.iter() {
-        let name = format!("pause-linux-{}", arch.name);
+        let name = arch.dist_file_name();
         let subject = subjects
             .iter()
             .find(|s| s["name"] == name)

@@ -52,7 +52,7 @@ fn runtime_spec_seccomp(without: &[&str]) -> Value {
         .iter()
         .filter(|rule| match rule["includes"]["arches"].as_array() {
             None => true,
-            Some(arches) => arches.iter().any(|a| a == host.name),
+            Some(arches) => arches.iter().any(|a| a == host.goarch),
         })
         .map(|rule| {
             let names: Vec<&Value> = rule["names"]

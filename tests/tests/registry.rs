@@ -235,7 +235,10 @@ fn pulls_platforms_and_runs_a_sandbox(bin_dir: Option<PathBuf>) {
             .as_array()
             .unwrap()
             .iter()
-            .find(|m| m["platform"]["architecture"] == arch.name)
+            .find(|m| {
+                m["platform"]["architecture"] == arch.goarch
+                    && m["platform"].get("variant").is_none()
+            })
             .unwrap();
         let manifest: Value =
             serde_json::from_slice(&archive_blob(descriptor["digest"].as_str().unwrap())).unwrap();

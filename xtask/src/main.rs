@@ -240,7 +240,7 @@ fn image_archive(root: &Path, tools: &Toolchain) -> Result {
         .map(|(arch, bytes)| sbom::ShippedFile {
             arch: arch.name,
             platform: arch.platform(),
-            name: format!("pause-linux-{}", arch.name),
+            name: arch.dist_file_name(),
             bytes,
         })
         .collect();
