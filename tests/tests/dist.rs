@@ -121,8 +121,8 @@ fn the_same_bytes_from_another_path() {
         .expect("cargo xtask dist in the copy");
     assert!(status.success());
     let mut files: Vec<String> = ARCHES.iter().map(|a| a.dist_file_name()).collect();
+    // The documents before the archive that carries them: a difference is named at its root.
     for file in [
-        "pause-oci.tar",
         "pause.spdx.json",
         "pause.provenance.json",
         "pins/containerd-1.toml",
@@ -130,6 +130,7 @@ fn the_same_bytes_from_another_path() {
         "pins/crio.conf",
         "pins/containers.conf",
         "pins/airgap.sh",
+        "pause-oci.tar",
     ] {
         files.push(file.into());
     }
