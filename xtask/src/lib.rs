@@ -9,6 +9,7 @@ pub mod oci;
 pub mod pins;
 pub mod procfs;
 pub mod provenance;
+pub mod release;
 pub mod sbom;
 pub mod seccomp;
 pub mod tools;

@@ -3,13 +3,12 @@
 //! architecture table (seccomp/pause.json, Dockerfile).
 
 use clap::{Parser, Subcommand};
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use xtask::elf::ElfFacts;
 use xtask::{
-    ARCHES, Arch, bench, buildinfo, dist_dir, dockerfile, oci, pins, provenance, sbom, seccomp,
-    target_dir, workspace_root, zombies,
+    ARCHES, Arch, bench, buildinfo, dist_dir, dockerfile, oci, release, seccomp, target_dir,
+    workspace_root, zombies,
 };
 
 #[derive(Parser)]
@@ -235,65 +234,16 @@ fn image_archive(root: &Path, tools: &Toolchain) -> Result {
             std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?,
         ));
     }
-    let files: Vec<sbom::ShippedFile> = binaries
-        .iter()
-        .map(|(arch, bytes)| sbom::ShippedFile {
-            arch: arch.name,
-            platform: arch.platform(),
-            name: arch.dist_file_name(),
-            bytes,
-        })
-        .collect();
-    let spdx = sbom::spdx(&build, &files);
-    let mut statement = Vec::new();
-    let archive = oci::build_archive(&info, &binaries, |index| {
-        let named: Vec<(String, &[u8])> = files.iter().map(|f| (f.name.clone(), f.bytes)).collect();
-        statement = provenance::statement(
-            &build,
-            &format!("pause:{}", info.version),
-            &index.hex_digest(),
-            &named,
-        );
-        vec![
-            xtask::artifact::Attachment {
-                artifact_type: sbom::MEDIA_TYPE.to_string(),
-                bytes: spdx.clone(),
-                title: "pause.spdx.json".to_string(),
-                annotations: attachment_annotations(&info),
-            },
-            xtask::artifact::Attachment {
-                artifact_type: provenance::MEDIA_TYPE.to_string(),
-                bytes: statement.clone(),
-                title: "pause.provenance.json".to_string(),
-                annotations: {
-                    let mut a = attachment_annotations(&info);
-                    a.insert(
-                        "in-toto.io/predicate-type".to_string(),
-                        provenance::PREDICATE_TYPE.to_string(),
-                    );
-                    a
-                },
-            },
-        ]
-    });
+    let release = release::release(&info, &build, &binaries);
     let dist = dist_dir();
-    let path = dist.join("pause-oci.tar");
-    let mut outputs = vec![
-        (path.clone(), archive.tar.clone()),
-        (dist.join("pause.spdx.json"), spdx.clone()),
-        (dist.join("pause.provenance.json"), statement.clone()),
-    ];
-    for snippet in pins::snippets(&archive.index.hex_digest(), &info.version) {
-        outputs.push((
-            dist.join("pins").join(snippet.file),
-            snippet.text.into_bytes(),
-        ));
-    }
-    for (file, bytes) in &outputs {
+    for (file, bytes) in &release.files {
+        let file = dist.join(file);
         std::fs::create_dir_all(file.parent().expect("under dist"))
-            .and_then(|()| std::fs::write(file, bytes))
+            .and_then(|()| std::fs::write(&file, bytes))
             .map_err(|e| format!("{}: {e}", file.display()))?;
     }
+    let archive = &release.archive;
+    let path = dist.join("pause-oci.tar");
     println!();
     println!(
         "{:<12} {:>8} {:>6} {:>5} {:>7}",
@@ -329,24 +279,10 @@ fn image_archive(root: &Path, tools: &Toolchain) -> Result {
         archive.index.hex_digest()
     );
     println!(
-        "attached: pause.spdx.json ({} bytes), pause.provenance.json ({} bytes); pinned snippets in {}",
-        spdx.len(),
-        statement.len(),
+        "attached: pause.spdx.json, pause.provenance.json; pinned snippets in {}",
         relative(&dist.join("pins"), root).display()
     );
     Ok(())
-}
-
-/// An attachment's creation time, only when SOURCE_DATE_EPOCH gives one.
-fn attachment_annotations(info: &oci::ImageInfo) -> HashMap<String, String> {
-    let mut annotations = HashMap::new();
-    if let Some(epoch) = info.source_date_epoch {
-        annotations.insert(
-            oci_spec::image::ANNOTATION_CREATED.to_string(),
-            oci::rfc3339(epoch),
-        );
-    }
-    annotations
 }
 
 /// Version, description, source and license of the pause package, as Cargo reads them.
