@@ -2,6 +2,7 @@
 //! of a new PID namespace, and reads what the kernel says about them in /proc.
 
 pub mod containers;
+#[cfg(feature = "cri")]
 pub mod cri;
 pub mod debian;
 pub mod pypi;

@@ -375,15 +375,40 @@ pub fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// `target/dist`, or `$CARGO_TARGET_DIR/dist`.
+/// `dist` under cargo's target directory.
 pub fn dist_dir() -> PathBuf {
     target_dir().join("dist")
 }
 
-/// Cargo's target directory for this workspace.
+/// Cargo's target directory for this workspace, as cargo itself resolves it: `target/`,
+/// `CARGO_TARGET_DIR`, or `build.target-dir` from any cargo config that applies.
 pub fn target_dir() -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) => workspace_root().join(dir),
-        None => workspace_root().join("target"),
-    }
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let out = std::process::Command::new(cargo)
+            .current_dir(workspace_root())
+            .args([
+                "metadata",
+                "--format-version",
+                "1",
+                "--no-deps",
+                "--offline",
+            ])
+            .output()
+            .expect("cargo metadata runs");
+        assert!(
+            out.status.success(),
+            "cargo metadata: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let metadata: serde_json::Value =
+            serde_json::from_slice(&out.stdout).expect("cargo metadata prints JSON");
+        PathBuf::from(
+            metadata["target_directory"]
+                .as_str()
+                .expect("cargo metadata names the target directory"),
+        )
+    })
+    .clone()
 }

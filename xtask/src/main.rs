@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use xtask::elf::ElfFacts;
 use xtask::{
-    ARCHES, Arch, bench, buildinfo, dist_dir, dockerfile, oci, release, seccomp, target_dir,
+    ARCHES, Arch, bench, buildinfo, dist_dir, dockerfile, oci, release, seccomp, target_dir, tools,
     workspace_root, zombies,
 };
 
@@ -21,8 +21,14 @@ struct Cli {
 #[derive(Subcommand)]
 enum Task {
     /// Build pause for every architecture into target/dist, with the multi-arch OCI image
-    /// archive target/dist/pause-oci.tar, and print their sizes.
-    Dist,
+    /// archive target/dist/pause-oci.tar, and print their sizes. A binary over its budget is
+    /// an error.
+    Dist {
+        /// Only this architecture (a row name: amd64, arm64, arm, armv6, ...); repeatable.
+        /// The image archive then holds only these platforms.
+        #[arg(long = "arch", value_name = "NAME")]
+        arches: Vec<String>,
+    },
     /// Write the files derived from the architecture table: seccomp/pause.json, Dockerfile.
     Generate,
     /// clippy with warnings as errors: the pause binary for every architecture in the table,
@@ -63,10 +69,11 @@ type Result<T = ()> = std::result::Result<T, String>;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Task::Dist => dist(),
+        Task::Dist { arches } => selected(&arches).and_then(|arches| dist(&arches)),
         Task::Generate => generate(),
         Task::Clippy => clippy(),
-        Task::Test { args } => dist()
+        Task::Test { args } => check_test_prerequisites()
+            .and_then(|()| dist(&all()))
             .and_then(|()| test_builds())
             .and_then(|()| test(&args)),
         // Root and the peers are checked before the minutes of building, not after them.
@@ -76,17 +83,19 @@ fn main() -> ExitCode {
             spawns,
             idle_seconds,
             out,
-        } => bench::preflight().and_then(|()| dist()).and_then(|()| {
-            let options = bench::Options {
-                rounds: rounds.max(1),
-                sandboxes: sandboxes.max(1),
-                spawns: spawns.max(1),
-                idle_seconds,
-                out: workspace_root().join(out),
-                helper: std::env::current_exe().map_err(|e| e.to_string())?,
-            };
-            bench::run(&options, &image_info(&workspace_root())?)
-        }),
+        } => bench::preflight()
+            .and_then(|()| dist(&all()))
+            .and_then(|()| {
+                let options = bench::Options {
+                    rounds: rounds.max(1),
+                    sandboxes: sandboxes.max(1),
+                    spawns: spawns.max(1),
+                    idle_seconds,
+                    out: workspace_root().join(out),
+                    helper: std::env::current_exe().map_err(|e| e.to_string())?,
+                };
+                bench::run(&options, &image_info(&workspace_root())?)
+            }),
         Task::Zombies { count } => zombies::make_zombies(count),
     };
     match result {
@@ -98,15 +107,42 @@ fn main() -> ExitCode {
     }
 }
 
-fn dist() -> Result {
+/// Every row of the architecture table.
+fn all() -> Vec<&'static Arch> {
+    ARCHES.iter().collect()
+}
+
+/// The rows named on the command line, or all of them when none is.
+fn selected(names: &[String]) -> Result<Vec<&'static Arch>> {
+    if names.is_empty() {
+        return Ok(all());
+    }
+    names
+        .iter()
+        .map(|name| {
+            Arch::named(name).ok_or_else(|| {
+                let known: Vec<&str> = ARCHES.iter().map(|a| a.name).collect();
+                format!("no architecture {name:?}; there are {}", known.join(", "))
+            })
+        })
+        .collect()
+}
+
+fn dist(arches: &[&'static Arch]) -> Result {
     let root = workspace_root();
     let tools = ensure_toolchain()?;
-    build_pause(&[])?;
+    eprintln!(
+        "dist: building pause for {} architecture(s): {}",
+        arches.len(),
+        arches.iter().map(|a| a.name).collect::<Vec<_>>().join(", ")
+    );
+    build_pause(&[], arches)?;
 
     let dist = dist_dir();
     std::fs::create_dir_all(&dist).map_err(|e| format!("{}: {e}", dist.display()))?;
     println!("{:<8} {:>6} {:>7}  file", "arch", "bytes", "budget");
-    for arch in &ARCHES {
+    let mut over = Vec::new();
+    for &arch in arches {
         let linked = linked_binary(arch);
         let shipped = arch.dist_binary();
         // Section headers are for linkers and debuggers; the kernel and qemu load by program
@@ -132,14 +168,20 @@ fn dist() -> Result {
                 ""
             }
         );
+        if size > arch.budget {
+            over.push(format!("{} ({size} > {} bytes)", arch.name, arch.budget));
+        }
     }
     println!("{}", tools.rustc_version);
-    image_archive(&root, &tools)
+    if !over.is_empty() {
+        return Err(format!("over budget: {}", over.join(", ")));
+    }
+    image_archive(&root, &tools, arches)
 }
 
-/// `cargo build` of the pause binary for every architecture, with these features.
-fn build_pause(features: &[&str]) -> Result {
-    let mut build = pause_cargo("build");
+/// `cargo build` of the pause binary for these architectures, with these features.
+fn build_pause(features: &[&str], arches: &[&'static Arch]) -> Result {
+    let mut build = pause_cargo("build", arches);
     if !features.is_empty() {
         build.args(["--features", &features.join(",")]);
     }
@@ -150,23 +192,34 @@ fn build_pause(features: &[&str]) -> Result {
 fn clippy() -> Result {
     ensure_toolchain()?;
     run(Command::new("rustup").args(["--quiet", "component", "add", "clippy"]))?;
-    run(pause_cargo("clippy").args(["--", "-D", "warnings"]))?;
-    run(cargo()
-        .current_dir(workspace_root())
-        .args([
-            "clippy",
-            "--locked",
-            "--package",
-            "xtask",
-            "--package",
-            "pause-tests",
-        ])
-        .args(["--all-targets", "--", "-D", "warnings"]))
+    run(pause_cargo("clippy", &all()).args(["--", "-D", "warnings"]))?;
+    // The host crates as cargo alone builds them, then with the tests that need more tools.
+    for features in ["", "pause-tests/cri,pause-tests/libseccomp"] {
+        run(cargo()
+            .current_dir(workspace_root())
+            .args([
+                "clippy",
+                "--locked",
+                "--package",
+                "xtask",
+                "--package",
+                "pause-tests",
+            ])
+            .args([
+                "--features",
+                features,
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ]))?;
+    }
+    Ok(())
 }
 
-/// `cargo <subcommand>` on the pause binary for every architecture in the table, with the
-/// settings of .cargo/pause.toml.
-fn pause_cargo(subcommand: &str) -> Command {
+/// `cargo <subcommand>` on the pause binary for these architectures, with the settings of
+/// .cargo/pause.toml.
+fn pause_cargo(subcommand: &str, arches: &[&'static Arch]) -> Command {
     let mut build = cargo();
     build
         .current_dir(workspace_root())
@@ -179,7 +232,7 @@ fn pause_cargo(subcommand: &str) -> Command {
         // RUSTFLAGS from the caller's environment would silently replace them.
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_ENCODED_RUSTFLAGS");
-    for arch in &ARCHES {
+    for arch in arches {
         build.args(["--target", arch.triple]);
     }
     build
@@ -190,7 +243,8 @@ fn pause_cargo(subcommand: &str) -> Command {
 /// pause crate itself recompiles), copied out, and never shipped.
 fn test_builds() -> Result {
     let tools = ensure_toolchain()?;
-    build_pause(&["siginfo-handlers"])?;
+    eprintln!("test builds: pause with SA_SIGINFO handlers, every architecture");
+    build_pause(&["siginfo-handlers"], &all())?;
     for arch in &ARCHES {
         let shipped_like = arch.test_binary("siginfo");
         let dir = shipped_like.parent().expect("a file in a directory");
@@ -223,11 +277,11 @@ fn generate() -> Result {
 
 /// Writes target/dist/pause-oci.tar from the binaries `dist` just shipped, with the SBOM and
 /// the provenance attached (and beside it), and the runtime snippets pinning its digest.
-fn image_archive(root: &Path, tools: &Toolchain) -> Result {
+fn image_archive(root: &Path, tools: &Toolchain, arches: &[&'static Arch]) -> Result {
     let info = image_info(root)?;
     let build = buildinfo::gather(root, &tools.sysroot, &tools.rustc_verbose)?;
     let mut binaries = Vec::new();
-    for arch in &ARCHES {
+    for &arch in arches {
         let path = arch.dist_binary();
         binaries.push((
             arch,
@@ -325,6 +379,34 @@ fn image_info(root: &Path) -> Result<oci::ImageInfo> {
     })
 }
 
+/// Before any building: the suite needs root (PID namespaces, seccomp, containers) and a set of
+/// Debian packages; say everything that is missing at once.
+fn check_test_prerequisites() -> Result {
+    let mut problems = Vec::new();
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        problems.push(
+            "run as root: the suite makes PID namespaces, seccomp filters and containers"
+                .to_string(),
+        );
+    }
+    let missing = tools::missing_for_suite();
+    if !missing.is_empty() {
+        problems.push(format!("apt-get install {}", missing.join(" ")));
+    }
+    if output(cargo().args(["nextest", "--version"])).is_err() {
+        problems.push("cargo install --locked cargo-nextest".to_string());
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "cargo xtask test needs:\n  {}",
+            problems.join("\n  ")
+        ))
+    }
+}
+
 fn test(args: &[String]) -> Result {
     // nextest: each test in its own process, and one summary for the whole suite at the end.
     let mut nextest = cargo();
@@ -339,6 +421,8 @@ fn test(args: &[String]) -> Result {
             "--package",
             "pause-tests",
         ])
+        // The tests that need protoc and libseccomp to build (checked up front).
+        .args(["--features", "pause-tests/cri,pause-tests/libseccomp"])
         // Most tests wait on processes and the kernel, not on the CPU.
         .args(["--test-threads", "4", "--no-fail-fast"])
         .args(args);

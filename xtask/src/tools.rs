@@ -14,6 +14,58 @@ pub fn find(tool: &str) -> Option<PathBuf> {
         .find(|path| path.is_file())
 }
 
+/// Programs the test suite runs, with the Debian package of each (beyond what the
+/// architecture table adds: each foreign architecture's qemu-user emulator).
+pub const SUITE: &[(&str, &str)] = &[
+    ("unshare", "util-linux"),
+    ("nsenter", "util-linux"),
+    ("git", "git"),
+    ("protoc", "protobuf-compiler"),
+    ("busybox", "busybox-static"),
+    ("runc", "runc"),
+    ("podman", "podman"),
+    ("skopeo", "skopeo"),
+    ("umoci", "umoci"),
+    ("containerd", "containerd"),
+    ("ctr", "containerd"),
+    ("runsc", "runsc"),
+    ("patchelf", "patchelf"),
+    ("apt-get", "apt"),
+    ("dpkg-deb", "dpkg"),
+];
+
+/// Every Debian package the suite needs and this machine lacks, each named once.
+pub fn missing_for_suite() -> Vec<String> {
+    let host = crate::Arch::host();
+    let emulators = crate::ARCHES
+        .iter()
+        .filter(|arch| host.is_none_or(|host| host.goarch != arch.goarch))
+        .map(|arch| (arch.qemu, "qemu-user-static"));
+    let mut missing: Vec<String> = Vec::new();
+    for (tool, package) in SUITE.iter().copied().chain(emulators) {
+        if find(tool).is_none() && !missing.iter().any(|p| p == package) {
+            missing.push(package.to_string());
+        }
+    }
+    if !links("seccomp") {
+        missing.push("libseccomp-dev".to_string());
+    }
+    missing
+}
+
+/// Whether the C toolchain finds `lib<name>.so` to link against (what a -dev package adds).
+pub fn links(name: &str) -> bool {
+    let file = format!("lib{name}.so");
+    std::process::Command::new("cc")
+        .arg(format!("-print-file-name={file}"))
+        .output()
+        .is_ok_and(|out| {
+            // cc echoes the bare name back when it finds no such file.
+            let path = String::from_utf8_lossy(&out.stdout).trim().to_string();
+            out.status.success() && path != file && std::path::Path::new(&path).exists()
+        })
+}
+
 /// The absolute path of `tool`, or an error that names the Debian package providing it.
 pub fn require(tool: &str, package: &str) -> Result<PathBuf, String> {
     find(tool).ok_or_else(|| format!("`{tool}` not found: install the Debian package {package}"))
