@@ -2,6 +2,7 @@
 
 pub mod artifact;
 pub mod bench;
+pub mod build;
 pub mod buildinfo;
 pub mod dockerfile;
 pub mod elf;
