@@ -2,7 +2,7 @@
 //! to its socket, run a sandbox, find its process, stop and remove it. Every call is bounded.
 
 use crate::PATIENCE;
-use crate::containers::Containerd;
+use crate::containerd::Containerd;
 use hyper_util::rt::TokioIo;
 use k8s_cri::v1::image_service_client::ImageServiceClient;
 use k8s_cri::v1::runtime_service_client::RuntimeServiceClient;

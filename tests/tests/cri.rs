@@ -13,7 +13,8 @@ use k8s_cri::v1::{
     PodSandboxStatusRequest, RemovePodSandboxRequest, RunPodSandboxRequest, SecurityProfile,
     StartContainerRequest, StopPodSandboxRequest, VersionRequest,
 };
-use pause_tests::containers::{Containerd, Podman, image_archive, run_ok};
+use pause_tests::containerd::Containerd;
+use pause_tests::containers::{Podman, image_archive, run_ok};
 use pause_tests::{Arch, PATIENCE, poll, proc_stat, status_field};
 use std::fs;
 use std::future::Future;

@@ -3,13 +3,12 @@
 //! each: pause is PID 1 of the sandbox's PID namespace, orphans left in it are reaped, and
 //! where the runtime sends SIGTERM to stop it, pause exits 0 with its line.
 //!
-//! runc 1.1.5 (bookworm) is in seccomp.rs and image.rs; here: runc 1.1.15 (trixie), gVisor's
+//! runc 1.1.5 (bookworm) is in seccomp.rs and sandbox.rs; here: runc 1.1.15 (trixie), gVisor's
 //! runsc (bookworm's and trixie's, on the image's bundle), containerd 1.6 and 1.7 through CRI.
 //! crun refuses this machine's hybrid cgroup layout, so it is not in the matrix.
 
-use pause_tests::containers::{
-    Containerd, ContainerdSetup, Runc, archive_ref, output_of, run_ok, stdout_of,
-};
+use pause_tests::containerd::{Containerd, ContainerdSetup};
+use pause_tests::containers::{Runc, archive_ref, output_of, run_ok, stdout_of};
 use pause_tests::cri::{connect, run_sandbox, runtime, sandbox_config, stop_and_remove};
 use pause_tests::debian::{trixie, trixie_runc};
 use pause_tests::{

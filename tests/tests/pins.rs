@@ -5,7 +5,8 @@
 //! containerd 1.6 (bookworm) and 1.7 (trixie) through CRI, podman through containers.conf.
 
 use k8s_cri::v1::ListImagesRequest;
-use pause_tests::containers::{Containerd, ContainerdSetup, Podman, run_ok, stdout_of};
+use pause_tests::containerd::{Containerd, ContainerdSetup};
+use pause_tests::containers::{Podman, run_ok, stdout_of};
 use pause_tests::cri::{bounded, connect, run_sandbox, runtime, sandbox_config, stop_and_remove};
 use pause_tests::debian::{path_with, trixie};
 use pause_tests::{Arch, poll, proc_stat};

@@ -3,7 +3,8 @@
 //! the archive, the attachments are found from the index, containerd pulls two platforms by
 //! tag, and a CRI sandbox runs from the image pulled by its pinned digest.
 
-use pause_tests::containers::{Containerd, ContainerdSetup, output_of, run_ok, stdout_of};
+use pause_tests::containerd::{Containerd, ContainerdSetup};
+use pause_tests::containers::{output_of, run_ok, stdout_of};
 use pause_tests::cri::{connect, run_sandbox, runtime, sandbox_config, stop_and_remove};
 use pause_tests::debian::trixie;
 use pause_tests::registry::{
