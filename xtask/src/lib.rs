@@ -6,6 +6,7 @@ pub mod build;
 pub mod buildinfo;
 pub mod dockerfile;
 pub mod elf;
+pub mod kernel;
 pub mod oci;
 pub mod pins;
 pub mod procfs;
@@ -55,7 +56,214 @@ pub struct Arch {
     /// The other Go architecture this one's kernel also runs (amd64 runs 386 binaries, arm64
     /// runs arm ones): a node's seccomp profile must allow those binaries' calls too.
     pub compat: Option<&'static str>,
+    /// The Debian kernels the binary is proven on, booted under qemu-system (tests/kernels.rs).
+    pub kernels: &'static [Kernel],
 }
+
+/// A Debian kernel and the emulated machine that boots it. The kernel and the architecture's
+/// `busybox-static` come from the same suite, read through a private apt state
+/// ([`kernel::fetch`]); nothing is installed on the host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Kernel {
+    /// Names the test and the cache directory `target/kernels/<name>`.
+    pub name: &'static str,
+    /// The Debian suite the kernel and busybox-static come from.
+    pub suite: &'static str,
+    /// The flavour's metapackage; it depends on the current versioned `linux-image-*` package.
+    pub package: &'static str,
+    /// Prefix of the package holding the image, before the versioned name's ABI and flavour:
+    /// `linux-image-`, or `linux-binary-` where the image package is a shell around it (sid).
+    pub image_package: &'static str,
+    /// The image's path in that package; `*` stands for any run of characters (the version).
+    pub image: &'static str,
+    /// The page size it runs with, in KiB (the guest reads it back from /proc/self/smaps).
+    pub page_kib: u32,
+    /// The qemu-system program.
+    pub qemu: Qemu,
+    /// Machine options for qemu: machine type, CPU, firmware it ships itself.
+    pub machine: &'static [&'static str],
+    /// The console the machine's first serial port is to the kernel (`console=`).
+    pub console: &'static str,
+    /// Firmware qemu does not ship, from a Debian package (`-bios`).
+    pub firmware: Option<DebFile>,
+}
+
+/// Where a qemu-system program comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Qemu {
+    /// Installed from the host's own Debian release (`.ci/run` installs the package).
+    Host {
+        program: &'static str,
+        package: &'static str,
+    },
+    /// Unpacked (not installed) from a package of another suite, built for the host.
+    Unpacked(DebFile),
+}
+
+/// One file of a Debian package. `arch: None` means the host's architecture (qemu itself, and
+/// `Architecture: all` packages, which every architecture's index lists).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DebFile {
+    pub suite: &'static str,
+    pub package: &'static str,
+    pub path: &'static str,
+}
+
+/// Debian's kernel images: `boot/vmlinuz-<version>` (compressed or EFI/PE images), or
+/// `boot/vmlinux-<version>` where qemu wants the ELF (ppc64el) or a flat Image (riscv64).
+const BOOT_VMLINU: &str = "boot/vmlinu*";
+/// The common machine setup: -M virt-like, 1 CPU, the first serial port as the console.
+const fn host_qemu(program: &'static str, package: &'static str) -> Qemu {
+    Qemu::Host { program, package }
+}
+
+const AMD64_KERNELS: &[Kernel] = &[Kernel {
+    name: "amd64",
+    suite: "trixie",
+    package: "linux-image-amd64",
+    image_package: "linux-image-",
+    image: BOOT_VMLINU,
+    page_kib: 4,
+    qemu: host_qemu("qemu-system-x86_64", "qemu-system-x86"),
+    machine: &["-M", "pc"],
+    console: "ttyS0",
+    firmware: None,
+}];
+
+// A cortex-a57 has no 16K translation granule; qemu's `max` CPU has all three.
+const ARM64_KERNELS: &[Kernel] = &[
+    Kernel {
+        name: "arm64",
+        suite: "trixie",
+        package: "linux-image-arm64",
+        image_package: "linux-image-",
+        image: BOOT_VMLINU,
+        page_kib: 4,
+        qemu: host_qemu("qemu-system-aarch64", "qemu-system-arm"),
+        machine: &["-M", "virt", "-cpu", "cortex-a57"],
+        console: "ttyAMA0",
+        firmware: None,
+    },
+    Kernel {
+        name: "arm64-16k",
+        suite: "trixie",
+        package: "linux-image-arm64-16k",
+        image_package: "linux-image-",
+        image: BOOT_VMLINU,
+        page_kib: 16,
+        qemu: host_qemu("qemu-system-aarch64", "qemu-system-arm"),
+        machine: &["-M", "virt", "-cpu", "max"],
+        console: "ttyAMA0",
+        firmware: None,
+    },
+];
+
+// armmp-lpae: the ARMv7 flavour with large physical addresses, as on a Cortex-A15/A7 board.
+const ARM_KERNELS: &[Kernel] = &[Kernel {
+    name: "arm",
+    suite: "trixie",
+    package: "linux-image-armmp-lpae",
+    image_package: "linux-image-",
+    image: BOOT_VMLINU,
+    page_kib: 4,
+    qemu: host_qemu("qemu-system-arm", "qemu-system-arm"),
+    machine: &["-M", "virt", "-cpu", "cortex-a15"],
+    console: "ttyAMA0",
+    firmware: None,
+}];
+
+// trixie's ppc64el default flavour has 4K pages, its -64k flavour the 64K ones that
+// bookworm's (and most distributions') ppc64le kernels use.
+const PPC64LE_KERNELS: &[Kernel] = &[
+    Kernel {
+        name: "ppc64le",
+        suite: "trixie",
+        package: "linux-image-powerpc64le",
+        image_package: "linux-image-",
+        image: BOOT_VMLINU,
+        page_kib: 4,
+        qemu: host_qemu("qemu-system-ppc64", "qemu-system-ppc"),
+        machine: &["-M", "pseries"],
+        console: "hvc0",
+        firmware: None,
+    },
+    Kernel {
+        name: "ppc64le-64k",
+        suite: "trixie",
+        package: "linux-image-powerpc64le-64k",
+        image_package: "linux-image-",
+        image: BOOT_VMLINU,
+        page_kib: 64,
+        qemu: host_qemu("qemu-system-ppc64", "qemu-system-ppc"),
+        machine: &["-M", "pseries"],
+        console: "hvc0",
+        firmware: None,
+    },
+];
+
+const S390X_KERNELS: &[Kernel] = &[Kernel {
+    name: "s390x",
+    suite: "trixie",
+    package: "linux-image-s390x",
+    image_package: "linux-image-",
+    image: BOOT_VMLINU,
+    page_kib: 4,
+    qemu: host_qemu("qemu-system-s390x", "qemu-system-s390x"),
+    machine: &["-M", "s390-ccw-virtio"],
+    console: "ttysclp0",
+    firmware: None,
+}];
+
+// `-bios default`: qemu's OpenSBI (Debian package opensbi) as the M-mode firmware.
+const RISCV64_KERNELS: &[Kernel] = &[Kernel {
+    name: "riscv64",
+    suite: "trixie",
+    package: "linux-image-riscv64",
+    image_package: "linux-image-",
+    image: BOOT_VMLINU,
+    page_kib: 4,
+    qemu: host_qemu("qemu-system-riscv64", "qemu-system-misc"),
+    machine: &["-M", "virt", "-bios", "default"],
+    console: "ttyS0",
+    firmware: None,
+}];
+
+// trixie dropped i386 kernels; bookworm's 686 is the last.
+const I386_KERNELS: &[Kernel] = &[Kernel {
+    name: "386",
+    suite: "bookworm",
+    package: "linux-image-686",
+    image_package: "linux-image-",
+    image: BOOT_VMLINU,
+    page_kib: 4,
+    qemu: host_qemu("qemu-system-i386", "qemu-system-x86"),
+    machine: &["-M", "pc"],
+    console: "ttyS0",
+    firmware: None,
+}];
+
+// Only sid builds loong64. Its image is an EFI zboot PE that bookworm's qemu 7.2 refuses (it
+// loads only ELF kernels): qemu 10 from bookworm-backports boots it through trixie's EDK2.
+const LOONG64_KERNELS: &[Kernel] = &[Kernel {
+    name: "loong64",
+    suite: "sid",
+    package: "linux-image-loong64",
+    image_package: "linux-binary-",
+    image: "usr/lib/modules/*/vmlinuz",
+    page_kib: 16,
+    qemu: Qemu::Unpacked(DebFile {
+        suite: "bookworm-backports",
+        package: "qemu-system-misc",
+        path: "usr/bin/qemu-system-loongarch64",
+    }),
+    machine: &["-M", "virt", "-cpu", "la464"],
+    console: "ttyS0",
+    firmware: Some(DebFile {
+        suite: "trixie",
+        package: "qemu-efi-loongarch64",
+        path: "usr/share/qemu-efi-loongarch64/QEMU_EFI.fd",
+    }),
+}];
 
 /// A system call by name and number (in one architecture's table).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,6 +331,7 @@ pub const ARCHES: [Arch; 12] = [
         signal_return: SignalReturn::RtSigreturn,
         seccomp: "SCMP_ARCH_X86_64",
         compat: Some("386"),
+        kernels: AMD64_KERNELS,
     },
     Arch {
         name: "arm64",
@@ -139,6 +348,7 @@ pub const ARCHES: [Arch; 12] = [
         signal_return: SignalReturn::RtSigreturn,
         seccomp: "SCMP_ARCH_AARCH64",
         compat: Some("arm"),
+        kernels: ARM64_KERNELS,
     },
     Arch {
         name: "arm",
@@ -155,6 +365,7 @@ pub const ARCHES: [Arch; 12] = [
         signal_return: SignalReturn::Sigreturn,
         seccomp: "SCMP_ARCH_ARM",
         compat: None,
+        kernels: ARM_KERNELS,
     },
     Arch {
         name: "armv6",
@@ -205,6 +416,7 @@ pub const ARCHES: [Arch; 12] = [
         signal_return: SignalReturn::Kernel,
         seccomp: "SCMP_ARCH_PPC64LE",
         compat: None,
+        kernels: PPC64LE_KERNELS,
     },
     Arch {
         name: "s390x",
@@ -223,6 +435,7 @@ pub const ARCHES: [Arch; 12] = [
         signal_return: SignalReturn::Sigreturn,
         seccomp: "SCMP_ARCH_S390X",
         compat: None,
+        kernels: S390X_KERNELS,
     },
     Arch {
         name: "riscv64",
@@ -239,6 +452,7 @@ pub const ARCHES: [Arch; 12] = [
         signal_return: SignalReturn::Kernel,
         seccomp: "SCMP_ARCH_RISCV64",
         compat: None,
+        kernels: RISCV64_KERNELS,
     },
     Arch {
         name: "386",
@@ -257,6 +471,7 @@ pub const ARCHES: [Arch; 12] = [
         signal_return: SignalReturn::Sigreturn,
         seccomp: "SCMP_ARCH_X86",
         compat: None,
+        kernels: I386_KERNELS,
     },
     Arch {
         name: "loong64",
@@ -273,6 +488,7 @@ pub const ARCHES: [Arch; 12] = [
         signal_return: SignalReturn::Kernel,
         seccomp: "SCMP_ARCH_LOONGARCH64",
         compat: None,
+        kernels: LOONG64_KERNELS,
     },
     Arch {
         name: "mips64le",

@@ -1,0 +1,337 @@
+//! Real kernels: every architecture's binary is booted as part of an initramfs on its own
+//! Debian kernel under qemu-system (the kernels are in `xtask::ARCHES`), and put through the
+//! contract there: signal frames, `sigreturn`, the PID-1 rule and SA_NOCLDSTOP are the
+//! kernel's, not qemu-user's. The guest's /init (tests/src/init.sh) only reports; every verdict
+//! is here. A kernel that cannot be fetched or booted fails its test, naming what failed.
+
+use pause_tests::{ARCHES, Arch, GOT_SIGINT, GOT_SIGTERM, WARNING, version_line};
+use std::collections::HashMap;
+use std::time::Duration;
+use xtask::Kernel;
+use xtask::kernel::{self, Boot};
+
+const INIT: &str = include_str!("../src/init.sh");
+/// Orphans of each of the five kinds /init makes (three of them wait for a release).
+const ORPHANS: usize = 40;
+/// Memory of each guest: enough for busybox, pause and 200 orphans.
+const MEMORY_MIB: u32 = 256;
+/// The longest a boot with every case may take: under TCG on a loaded 2-core machine the
+/// slowest (ppc64le) takes about a minute.
+const BOOT_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// What /init said: case name -> key -> value.
+type Cases = HashMap<String, HashMap<String, String>>;
+
+fn parse(console: &str) -> Cases {
+    let mut cases = Cases::new();
+    for line in console.lines() {
+        let line = line.trim_end_matches('\r');
+        let Some(rest) = line.strip_prefix("@@pause ") else {
+            continue;
+        };
+        let mut words = rest.split_whitespace();
+        let Some(name) = words.next() else { continue };
+        let fields = words
+            .filter_map(|w| w.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        cases.insert(name.to_string(), fields);
+    }
+    cases
+}
+
+fn unhex(hex: &str) -> String {
+    let bytes: Vec<u8> = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("od prints hex"))
+        .collect();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// Bit `signo` of a /proc/PID/status signal mask.
+fn has_signal(mask: &str, signo: i32) -> bool {
+    let mask = u64::from_str_radix(mask, 16).unwrap_or_else(|_| panic!("mask {mask:?}"));
+    mask & (1 << (signo - 1)) != 0
+}
+
+struct Guest<'a> {
+    kernel: &'a Kernel,
+    boot: Boot,
+    cases: Cases,
+}
+
+impl Guest<'_> {
+    fn case(&self, name: &str) -> &HashMap<String, String> {
+        self.cases.get(name).unwrap_or_else(|| {
+            panic!(
+                "{}: /init reported no case {name}\n{}",
+                self.kernel.name,
+                self.context()
+            )
+        })
+    }
+
+    fn field(&self, case: &str, key: &str) -> &str {
+        self.case(case).get(key).unwrap_or_else(|| {
+            panic!(
+                "{}: case {case} has no {key}\n{}",
+                self.kernel.name,
+                self.context()
+            )
+        })
+    }
+
+    fn number(&self, case: &str, key: &str) -> u64 {
+        let value = self.field(case, key);
+        value.parse().unwrap_or_else(|_| {
+            panic!(
+                "{}: {case} {key}={value:?} is not a number",
+                self.kernel.name
+            )
+        })
+    }
+
+    /// Exit status, stdout and stderr of a foreground run.
+    fn run(&self, case: &str) -> (u64, String, String) {
+        (
+            self.number(case, "status"),
+            unhex(self.field(case, "out")),
+            unhex(self.field(case, "err")),
+        )
+    }
+
+    fn context(&self) -> String {
+        let tail: Vec<&str> = self.boot.console.lines().rev().take(40).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        format!(
+            "qemu: {}\nqemu status: {:?} after {:.1?}\nqemu stderr: {}\nconsole (last 40 lines):\n{}",
+            self.boot.command,
+            self.boot.status,
+            self.boot.elapsed,
+            self.boot.qemu_stderr.trim(),
+            tail.join("\n")
+        )
+    }
+}
+
+fn prove(name: &str) {
+    let (arch, kernel) = ARCHES
+        .iter()
+        .flat_map(|a| a.kernels.iter().map(move |k| (a, k)))
+        .find(|(_, k)| k.name == name)
+        .unwrap_or_else(|| panic!("no kernel {name} in xtask::ARCHES"));
+    let binary = arch.dist_binary();
+    let pause = std::fs::read(&binary)
+        .unwrap_or_else(|e| panic!("{}: {e}: run `cargo xtask dist` first", binary.display()));
+    let fetched = kernel::fetch(arch, kernel)
+        .unwrap_or_else(|e| panic!("{name}: cannot fetch what the kernel boots with: {e}"));
+    let busybox = std::fs::read(&fetched.busybox).expect("fetched busybox");
+    let init = format!(
+        "#!/bin/busybox sh\nSLEEP_NR={} ORPHANS={ORPHANS}\n{INIT}",
+        arch.sleep.nr
+    );
+    let cpio =
+        kernel::initramfs(init.as_bytes(), &busybox, &[("pause", &pause)]).expect("initramfs");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let initramfs = dir.path().join("initramfs.cpio");
+    std::fs::write(&initramfs, cpio).expect("write initramfs");
+    let cmd = kernel::qemu_command(kernel, &fetched, &initramfs, MEMORY_MIB);
+    let boot = kernel::boot(cmd, BOOT_TIMEOUT).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let guest = Guest {
+        kernel,
+        cases: parse(&boot.console),
+        boot,
+    };
+    assert!(
+        guest.cases.contains_key("done") && guest.boot.status.is_some_and(|s| s.success()),
+        "{name}: {} ({}) did not run every case and power off within {BOOT_TIMEOUT:?}\n{}",
+        fetched.package,
+        kernel.suite,
+        guest.context()
+    );
+    if let Some(timeout) = guest.cases.get("timeout") {
+        panic!(
+            "{name}: a wait in /init timed out: {timeout:?}\n{}",
+            guest.context()
+        );
+    }
+    check(arch, &guest);
+    eprintln!(
+        "{name}: {} ({}), release {}, {} KiB pages: boot and cases {:.1?}, downloaded {} bytes",
+        fetched.package,
+        kernel.suite,
+        guest.field("kernel", "release"),
+        guest.field("kernel", "page_kib"),
+        guest.boot.elapsed,
+        fetched.downloaded
+    );
+}
+
+fn check(arch: &Arch, g: &Guest) {
+    let name = g.kernel.name;
+    assert_eq!(
+        g.number("kernel", "page_kib"),
+        u64::from(g.kernel.page_kib),
+        "{name}: page size"
+    );
+    assert!(
+        arch.kernels.contains(g.kernel),
+        "{name} is not one of {}'s kernels",
+        arch.name
+    );
+
+    assert_eq!(
+        g.run("version"),
+        (0, version_line(), String::new()),
+        "{name}: -v"
+    );
+
+    // Not PID 1.
+    let warned = |line: &str| format!("{WARNING}{line}");
+    assert_eq!(
+        g.run("not-init-TERM"),
+        (0, String::new(), warned(GOT_SIGTERM)),
+        "{name}: SIGTERM, not PID 1"
+    );
+    assert_eq!(
+        g.run("not-init-INT"),
+        (0, String::new(), warned(GOT_SIGINT)),
+        "{name}: SIGINT, not PID 1"
+    );
+    // The control for the PID-1 rule below: outside it, SIGHUP (no handler) kills pause.
+    let (status, out, err) = g.run("not-init-HUP");
+    assert_eq!(
+        status,
+        128 + libc::SIGHUP as u64,
+        "{name}: SIGHUP, not PID 1"
+    );
+    assert_eq!(out, "", "{name}");
+    assert!(err.starts_with(WARNING), "{name}: {err:?}");
+
+    // Started with SIGTERM ignored: the control shows `trap '' TERM` hands SIG_IGN across exec.
+    assert!(
+        has_signal(g.field("term-ignored-control", "sigign"), libc::SIGTERM),
+        "{name}: the ignored SIGTERM was not inherited, so the case proves nothing"
+    );
+    assert!(
+        !has_signal(g.field("term-ignored-sleeping", "sigign"), libc::SIGTERM)
+            && has_signal(g.field("term-ignored-sleeping", "sigcgt"), libc::SIGTERM),
+        "{name}: pause did not replace the inherited SIG_IGN of SIGTERM with its handler"
+    );
+    assert_eq!(
+        g.run("term-ignored"),
+        (0, String::new(), warned(GOT_SIGTERM)),
+        "{name}: SIGTERM after starting with it ignored"
+    );
+
+    // PID 1 of a PID namespace.
+    for signo in [libc::SIGHUP, libc::SIGUSR1, libc::SIGQUIT] {
+        assert!(
+            !has_signal(g.field("init-dispositions", "sigign"), signo)
+                && !has_signal(g.field("init-dispositions", "sigcgt"), signo),
+            "{name}: signal {signo} must be at SIG_DFL for the PID-1 rule to be what drops it"
+        );
+    }
+    let gated = 3 * ORPHANS as u64;
+    assert_eq!(g.number("init-orphans", "made"), 5 * ORPHANS as u64);
+    assert!(
+        g.number("init-orphans", "landed") >= gated,
+        "{name}: {gated} waiting orphans should have been pause's children at once: {:?}",
+        g.case("init-orphans")
+    );
+    assert_eq!(
+        (
+            g.number("init-orphans", "left"),
+            g.number("init-orphans", "zombies")
+        ),
+        (0, 0),
+        "{name}: orphans left unreaped"
+    );
+
+    let stopped = g.case("init-stopped");
+    assert_eq!(stopped["state"], "T", "{name}: the child never stopped");
+    assert_eq!(
+        stopped["before"], stopped["stopped"],
+        "{name}: a child's stop woke pause (SA_NOCLDSTOP)"
+    );
+    assert_eq!(
+        stopped["stopped"], stopped["continued"],
+        "{name}: a child's continue woke pause (SA_NOCLDSTOP covers CLD_CONTINUED too)"
+    );
+    assert_eq!(
+        stopped["left"], "0",
+        "{name}: the continued child was not reaped"
+    );
+
+    let idle = g.case("init-idle");
+    assert_eq!(
+        (&idle["switches_before"], &idle["ticks_before"]),
+        (&idle["switches_after"], &idle["ticks_after"]),
+        "{name}: pause woke or used CPU while idle"
+    );
+
+    for sig in ["HUP", "USR1", "QUIT"] {
+        let case = g.case(&format!("init-unhandled-{sig}"));
+        assert_eq!(
+            case["alive"], "yes",
+            "{name}: SIG{sig} from inside the namespace"
+        );
+        assert_eq!(
+            case["switches_before"], case["switches_after"],
+            "{name}: SIG{sig} to PID 1 without a handler was delivered, not dropped"
+        );
+    }
+    assert_eq!(
+        g.run("init-term"),
+        (0, String::new(), GOT_SIGTERM.to_string()),
+        "{name}: SIGTERM as PID 1"
+    );
+
+    assert!(
+        g.number("storm-at-term", "pending") >= 1,
+        "{name}: no orphan was pending when SIGTERM was sent"
+    );
+    assert_eq!(
+        g.run("storm-term"),
+        (0, String::new(), GOT_SIGTERM.to_string()),
+        "{name}: SIGTERM in an orphan storm"
+    );
+}
+
+/// One test per kernel, and a check that the list is every kernel of the table.
+macro_rules! kernels {
+    ($($test:ident => $name:literal,)*) => {
+        $(
+            #[test]
+            fn $test() {
+                prove($name);
+            }
+        )*
+
+        #[test]
+        fn every_kernel_in_the_table_has_a_test() {
+            let tested = [$($name),*];
+            for arch in &ARCHES {
+                assert!(!arch.kernels.is_empty(), "{} has no kernel", arch.name);
+                for kernel in arch.kernels {
+                    assert!(tested.contains(&kernel.name), "kernel {} has no test", kernel.name);
+                }
+            }
+            let all = ARCHES.iter().map(|a| a.kernels.len()).sum::<usize>();
+            assert_eq!(tested.len(), all, "a test names a kernel the table does not have");
+        }
+    };
+}
+
+kernels! {
+    amd64 => "amd64",
+    arm64 => "arm64",
+    arm64_16k => "arm64-16k",
+    arm => "arm",
+    ppc64le => "ppc64le",
+    ppc64le_64k => "ppc64le-64k",
+    s390x => "s390x",
+    riscv64 => "riscv64",
+    i386 => "386",
+    loong64 => "loong64",
+}
