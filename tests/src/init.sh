@@ -142,6 +142,12 @@ init_cases() {
     until_ '[ $(nchildren $p) -eq 0 ]'
     say init-stopped before=$before stopped=$stopped continued=$continued state=$stopped_state left=$(nchildren $p)
 
+    # The control for the counts above and below: a signal pause handles does wake it.
+    s0=$(switches $p)
+    kill -CHLD $p
+    usleep 300000
+    say init-woken switches_before=$s0 switches_after=$(switches $p)
+
     # Idle: not one wake-up, not one tick.
     s0=$(switches $p)
     t0=$(ticks $p)

@@ -263,6 +263,12 @@ fn check(arch: &Arch, g: &Guest) {
         "{name}: the continued child was not reaped"
     );
 
+    assert!(
+        g.number("init-woken", "switches_after") > g.number("init-woken", "switches_before"),
+        "{name}: a SIGCHLD did not show as a context switch, so no wake-up would: {:?}",
+        g.case("init-woken")
+    );
+
     let idle = g.case("init-idle");
     assert_eq!(
         (&idle["switches_before"], &idle["ticks_before"]),

@@ -279,17 +279,40 @@ impl Apt {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
+    /// How long ago the suite's index was read, if it has been. apt dates the index files
+    /// as the archive does, so our own stamp tells when we read them.
+    fn index_age(&self) -> Option<Duration> {
+        let stamp = fs::metadata(self.dir.join("updated")).ok()?;
+        Some(stamp.modified().ok()?.elapsed().unwrap_or_default())
+    }
+
+    fn refresh(&self) -> Result<()> {
+        self.apt("apt-get", &["-q", "update"])?;
+        write_file(&self.dir.join("updated"), b"")
+    }
+
     /// Reads the suite's index, once per state.
     fn update(&self) -> Result<()> {
-        let lists = fs::read_dir(self.dir.join("lists"))
-            .map_err(|e| format!("{}: {e}", self.dir.display()))?;
-        let have_index = lists
-            .flatten()
-            .any(|e| e.file_name().to_string_lossy().contains("_Packages"));
-        if !have_index {
-            self.apt("apt-get", &["-q", "update"])?;
+        match self.index_age() {
+            Some(_) => Ok(()),
+            None => self.refresh(),
         }
-        Ok(())
+    }
+
+    /// Downloads `package` into `debs/`. If that fails with an index read more than an hour
+    /// ago (it may name a version the pool has since dropped), reads it again and retries.
+    fn download(&self, package: &str) -> Result<(PathBuf, u64)> {
+        self.update()?;
+        self.download_once(package).or_else(|e| {
+            if self
+                .index_age()
+                .is_some_and(|age| age < Duration::from_secs(3600))
+            {
+                return Err(e);
+            }
+            self.refresh()?;
+            self.download_once(package)
+        })
     }
 
     /// The package `package` depends on whose name starts with `prefix`.
@@ -315,8 +338,7 @@ impl Apt {
     }
 
     /// Downloads one package into `debs/`, returning the file and its size.
-    fn download(&self, package: &str) -> Result<(PathBuf, u64)> {
-        self.update()?;
+    fn download_once(&self, package: &str) -> Result<(PathBuf, u64)> {
         let debs = self.dir.join("debs");
         let before: Vec<_> = list_debs(&debs);
         self.apt("apt-get", &["-q", "download", package])?;
