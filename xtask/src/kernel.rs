@@ -17,8 +17,52 @@ use std::time::{Duration, Instant};
 
 type Result<T> = std::result::Result<T, String>;
 
-/// Debian's archive, through the registry this machine reaches.
-const ARCHIVE: &str = "http://deb.debian.org/debian";
+/// The Debian archive the host's own apt sources name (the first that is not a security
+/// archive): the mirror this machine is set up to reach serves the other suites too.
+fn archive() -> Result<String> {
+    let mut uris = Vec::new();
+    // deb822 stanzas: `URIs:` beside `Suites:`.
+    let dir = Path::new("/etc/apt/sources.list.d");
+    let mut files: Vec<PathBuf> = fs::read_dir(dir)
+        .map(|entries| entries.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    files.sort();
+    for file in files
+        .iter()
+        .filter(|f| f.extension().is_some_and(|x| x == "sources"))
+    {
+        let text = fs::read_to_string(file).unwrap_or_default();
+        for stanza in text.split("\n\n") {
+            let field = |name: &str| {
+                stanza
+                    .lines()
+                    .find_map(|l| l.strip_prefix(name))
+                    .map(|v| v.split_whitespace().map(str::to_string).collect::<Vec<_>>())
+                    .unwrap_or_default()
+            };
+            let suites = field("Suites:");
+            if field("Types:").iter().any(|t| t == "deb")
+                && suites.iter().any(|s| !s.ends_with("-security"))
+            {
+                uris.extend(field("URIs:"));
+            }
+        }
+    }
+    // One-line style: `deb [options] URI suite components`.
+    let list = fs::read_to_string("/etc/apt/sources.list").unwrap_or_default();
+    for line in list.lines() {
+        let mut words = line.split_whitespace().filter(|w| !w.starts_with('['));
+        if words.next() == Some("deb")
+            && let (Some(uri), Some(suite)) = (words.next(), words.next())
+            && !suite.ends_with("-security")
+        {
+            uris.push(uri.to_string());
+        }
+    }
+    uris.into_iter()
+        .next()
+        .ok_or_else(|| "the host's apt sources name no Debian archive".to_string())
+}
 
 /// What a kernel boots with, all of it on disk.
 #[derive(Debug, Clone)]
@@ -85,8 +129,8 @@ pub fn kernels_dir() -> PathBuf {
 
 /// The kernel image in `dir` (and the name of its package), downloading it first if need be.
 /// The metapackage names the current version; when the archive's pool does not serve that
-/// one (a mirror part-way through a point release answers 404), older versions of the same
-/// flavour still in the suite's index are tried, newest first.
+/// one (it answers 404 for trixie's ppc64el and s390x 6.12.117 here), older versions of the
+/// same flavour still in the suite's index are tried, newest first.
 fn cached_kernel(apt: &Apt, kernel: &Kernel, dir: &Path) -> Result<(String, u64)> {
     let name_file = dir.join("package");
     if let Ok(name) = fs::read_to_string(&name_file)
@@ -210,9 +254,10 @@ impl Apt {
         for sub in ["lists/partial", "cache/archives/partial", "debs", "files"] {
             fs::create_dir_all(dir.join(sub)).map_err(|e| format!("{}: {e}", dir.display()))?;
         }
+        let archive = archive()?;
         write_file(
             &dir.join("sources.list"),
-            format!("deb [arch={arch}] {ARCHIVE} {suite} main\n").as_bytes(),
+            format!("deb [arch={arch}] {archive} {suite} main\n").as_bytes(),
         )?;
         write_file(&dir.join("status"), b"")?;
         Ok(Apt {
