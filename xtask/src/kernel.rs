@@ -70,6 +70,8 @@ pub struct Fetched {
     /// The versioned package the image came from (`linux-image-6.12.117+deb13-arm64`).
     pub package: String,
     pub image: PathBuf,
+    /// The device tree, where the kernel's machine needs one.
+    pub dtb: Option<PathBuf>,
     pub busybox: PathBuf,
     pub qemu: PathBuf,
     pub firmware: Option<PathBuf>,
@@ -87,8 +89,9 @@ pub fn fetch(arch: &Arch, kernel: &Kernel) -> Result<Fetched> {
         let dir = kernels_dir().join(kernel.name);
         let (package, got) = cached_kernel(&apt, kernel, &dir)?;
         downloaded += got;
-        (package, dir.join("image"))
+        (package, dir)
     };
+    let (image, dtb) = (image.join("image"), kernel.dtb.map(|_| image.join("dtb")));
     let (busybox, got) = apt.file("busybox-static", "*bin/busybox")?;
     downloaded += got;
     let qemu = match kernel.qemu {
@@ -115,6 +118,7 @@ pub fn fetch(arch: &Arch, kernel: &Kernel) -> Result<Fetched> {
     Ok(Fetched {
         package,
         image,
+        dtb,
         busybox,
         qemu,
         firmware,
@@ -135,6 +139,7 @@ fn cached_kernel(apt: &Apt, kernel: &Kernel, dir: &Path) -> Result<(String, u64)
     let name_file = dir.join("package");
     if let Ok(name) = fs::read_to_string(&name_file)
         && dir.join("image").is_file()
+        && (kernel.dtb.is_none() || dir.join("dtb").is_file())
     {
         return Ok((name, 0));
     }
@@ -160,11 +165,17 @@ fn cached_kernel(apt: &Apt, kernel: &Kernel, dir: &Path) -> Result<(String, u64)
         );
         match apt.download(&holder) {
             Ok((deb, size)) => {
-                let image = extract(&deb, kernel.image);
+                let patterns: Vec<&str> = [Some(kernel.image), kernel.dtb]
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                let files = extract(&deb, &patterns);
                 let _ = fs::remove_file(&deb);
-                let image = image?;
+                let files = files?;
                 fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-                write_file(&dir.join("image"), &image)?;
+                for (name, bytes) in ["image", "dtb"].into_iter().zip(&files) {
+                    write_file(&dir.join(name), bytes)?;
+                }
                 write_file(&name_file, holder.as_bytes())?;
                 return Ok((holder, size));
             }
@@ -411,11 +422,11 @@ impl Apt {
             return Ok((path, 0));
         }
         let (deb, size) = self.download(package)?;
-        let bytes = extract(&deb, pattern);
+        let files = extract(&deb, &[pattern]);
         let _ = fs::remove_file(&deb);
-        let bytes = bytes.map_err(|e| format!("{e} ({} {})", self.suite, self.arch))?;
+        let files = files.map_err(|e| format!("{e} ({} {})", self.suite, self.arch))?;
         fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        write_file(&path, &bytes)?;
+        write_file(&path, &files[0])?;
         Ok((path, size))
     }
 }
@@ -432,10 +443,10 @@ fn list_debs(dir: &Path) -> Vec<PathBuf> {
         .unwrap_or_default()
 }
 
-/// The contents of the first file in `deb` whose path matches `pattern`. dpkg-deb unpacks the
-/// data member whatever its compression; we stop reading at the file, so a kernel's modules
-/// are never written out.
-fn extract(deb: &Path, pattern: &str) -> Result<Vec<u8>> {
+/// For each pattern, the contents of the first file in `deb` whose path matches it. dpkg-deb
+/// unpacks the data member whatever its compression; we stop reading once we have them all,
+/// so a kernel's modules are never written out.
+fn extract(deb: &Path, patterns: &[&str]) -> Result<Vec<Vec<u8>>> {
     let mut child = Command::new("dpkg-deb")
         .arg("--fsys-tarfile")
         .arg(deb)
@@ -444,7 +455,7 @@ fn extract(deb: &Path, pattern: &str) -> Result<Vec<u8>> {
         .spawn()
         .map_err(|e| format!("dpkg-deb: {e}"))?;
     let stdout = child.stdout.take().expect("piped");
-    let mut found = None;
+    let mut found: Vec<Option<Vec<u8>>> = vec![None; patterns.len()];
     let mut archive = tar::Archive::new(stdout);
     let entries = archive
         .entries()
@@ -457,25 +468,40 @@ fn extract(deb: &Path, pattern: &str) -> Result<Vec<u8>> {
             .to_string_lossy()
             .trim_start_matches("./")
             .to_string();
-        if entry.header().entry_type().is_file() && glob_match(pattern, &path) {
+        if !entry.header().entry_type().is_file() {
+            continue;
+        }
+        let wanted = patterns
+            .iter()
+            .zip(&found)
+            .position(|(pattern, got)| got.is_none() && glob_match(pattern, &path));
+        if let Some(i) = wanted {
             let mut bytes = Vec::new();
             entry
                 .read_to_end(&mut bytes)
                 .map_err(|e| format!("{}: {e}", deb.display()))?;
-            found = Some(bytes);
-            break;
+            found[i] = Some(bytes);
+            if found.iter().all(Option::is_some) {
+                break;
+            }
         }
     }
     drop(archive);
     // Killed (or ended by the closed pipe) once we have what we came for.
     let _ = child.kill();
     let _ = child.wait();
-    found.ok_or_else(|| {
-        format!(
-            "{} holds no file matching {pattern}",
-            deb.file_name().unwrap_or_default().to_string_lossy()
-        )
-    })
+    patterns
+        .iter()
+        .zip(found)
+        .map(|(pattern, got)| {
+            got.ok_or_else(|| {
+                format!(
+                    "{} holds no file matching {pattern}",
+                    deb.file_name().unwrap_or_default().to_string_lossy()
+                )
+            })
+        })
+        .collect()
 }
 
 /// `*` matches any run of characters, `/` included; everything else matches itself.
@@ -582,26 +608,29 @@ pub struct Boot {
     pub elapsed: Duration,
 }
 
-/// The qemu command that boots `kernel` with this initramfs: one CPU, `memory_mib`, no disk, no
-/// network, no display, the first serial port on stdout, no reboot (a panic ends qemu).
-pub fn qemu_command(
-    kernel: &Kernel,
-    fetched: &Fetched,
-    initramfs: &Path,
-    memory_mib: u32,
-) -> Command {
+/// The qemu command that boots `kernel` with this initramfs: one CPU, no disk, no network, no
+/// display, the first serial port on stdout, no reboot (a panic ends qemu).
+pub fn qemu_command(kernel: &Kernel, fetched: &Fetched, initramfs: &Path) -> Command {
     let mut cmd = Command::new(&fetched.qemu);
     cmd.args(kernel.machine);
     if let Some(firmware) = &fetched.firmware {
         cmd.arg("-bios").arg(firmware);
     }
-    cmd.args(["-m", &memory_mib.to_string(), "-smp", "1"]);
+    cmd.args(["-m", &kernel.memory_mib.to_string(), "-smp", "1"]);
     cmd.args(["-display", "none", "-monitor", "none", "-serial", "stdio"]);
     cmd.args(["-nic", "none", "-no-reboot"]);
     cmd.arg("-kernel").arg(&fetched.image);
     cmd.arg("-initrd").arg(initramfs);
-    cmd.arg("-append")
-        .arg(format!("console={} quiet panic=-1", kernel.console));
+    if let Some(dtb) = &fetched.dtb {
+        cmd.arg("-dtb").arg(dtb);
+    }
+    cmd.arg("-append").arg(
+        format!(
+            "console={} quiet panic=-1 {}",
+            kernel.console, kernel.append
+        )
+        .trim_end(),
+    );
     cmd
 }
 

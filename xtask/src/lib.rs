@@ -76,6 +76,8 @@ pub struct Kernel {
     pub image_package: &'static str,
     /// The image's path in that package; `*` stands for any run of characters (the version).
     pub image: &'static str,
+    /// The device tree the machine needs, its path in the same package (`*` as in `image`).
+    pub dtb: Option<&'static str>,
     /// The page size it runs with, in KiB (the guest reads it back from /proc/self/smaps).
     pub page_kib: u32,
     /// The qemu-system program.
@@ -84,6 +86,10 @@ pub struct Kernel {
     pub machine: &'static [&'static str],
     /// The console the machine's first serial port is to the kernel (`console=`).
     pub console: &'static str,
+    /// More of the kernel command line, beyond the console, `quiet` and `panic=-1`.
+    pub append: &'static str,
+    /// Guest memory in MiB: enough for busybox, pause and 200 orphans, or what the board has.
+    pub memory_mib: u32,
     /// Firmware qemu does not ship, from a Debian package (`-bios`).
     pub firmware: Option<DebFile>,
 }
@@ -123,10 +129,13 @@ const AMD64_KERNELS: &[Kernel] = &[Kernel {
     package: "linux-image-amd64",
     image_package: "linux-image-",
     image: BOOT_VMLINU,
+    dtb: None,
     page_kib: 4,
     qemu: host_qemu("qemu-system-x86_64", "qemu-system-x86"),
     machine: &["-M", "pc"],
     console: "ttyS0",
+    append: "",
+    memory_mib: 256,
     firmware: None,
 }];
 
@@ -138,10 +147,13 @@ const ARM64_KERNELS: &[Kernel] = &[
         package: "linux-image-arm64",
         image_package: "linux-image-",
         image: BOOT_VMLINU,
+        dtb: None,
         page_kib: 4,
         qemu: host_qemu("qemu-system-aarch64", "qemu-system-arm"),
         machine: &["-M", "virt", "-cpu", "cortex-a57"],
         console: "ttyAMA0",
+        append: "",
+        memory_mib: 256,
         firmware: None,
     },
     Kernel {
@@ -150,10 +162,13 @@ const ARM64_KERNELS: &[Kernel] = &[
         package: "linux-image-arm64-16k",
         image_package: "linux-image-",
         image: BOOT_VMLINU,
+        dtb: None,
         page_kib: 16,
         qemu: host_qemu("qemu-system-aarch64", "qemu-system-arm"),
         machine: &["-M", "virt", "-cpu", "max"],
         console: "ttyAMA0",
+        append: "",
+        memory_mib: 256,
         firmware: None,
     },
 ];
@@ -165,10 +180,13 @@ const ARM_KERNELS: &[Kernel] = &[Kernel {
     package: "linux-image-armmp-lpae",
     image_package: "linux-image-",
     image: BOOT_VMLINU,
+    dtb: None,
     page_kib: 4,
     qemu: host_qemu("qemu-system-arm", "qemu-system-arm"),
     machine: &["-M", "virt", "-cpu", "cortex-a15"],
     console: "ttyAMA0",
+    append: "",
+    memory_mib: 256,
     firmware: None,
 }];
 
@@ -181,10 +199,13 @@ const PPC64LE_KERNELS: &[Kernel] = &[
         package: "linux-image-powerpc64le",
         image_package: "linux-image-",
         image: BOOT_VMLINU,
+        dtb: None,
         page_kib: 4,
         qemu: host_qemu("qemu-system-ppc64", "qemu-system-ppc"),
         machine: &["-M", "pseries"],
         console: "hvc0",
+        append: "",
+        memory_mib: 256,
         firmware: None,
     },
     Kernel {
@@ -193,10 +214,13 @@ const PPC64LE_KERNELS: &[Kernel] = &[
         package: "linux-image-powerpc64le-64k",
         image_package: "linux-image-",
         image: BOOT_VMLINU,
+        dtb: None,
         page_kib: 64,
         qemu: host_qemu("qemu-system-ppc64", "qemu-system-ppc"),
         machine: &["-M", "pseries"],
         console: "hvc0",
+        append: "",
+        memory_mib: 256,
         firmware: None,
     },
 ];
@@ -207,10 +231,13 @@ const S390X_KERNELS: &[Kernel] = &[Kernel {
     package: "linux-image-s390x",
     image_package: "linux-image-",
     image: BOOT_VMLINU,
+    dtb: None,
     page_kib: 4,
     qemu: host_qemu("qemu-system-s390x", "qemu-system-s390x"),
     machine: &["-M", "s390-ccw-virtio"],
     console: "ttysclp0",
+    append: "",
+    memory_mib: 256,
     firmware: None,
 }];
 
@@ -221,10 +248,13 @@ const RISCV64_KERNELS: &[Kernel] = &[Kernel {
     package: "linux-image-riscv64",
     image_package: "linux-image-",
     image: BOOT_VMLINU,
+    dtb: None,
     page_kib: 4,
     qemu: host_qemu("qemu-system-riscv64", "qemu-system-misc"),
     machine: &["-M", "virt", "-bios", "default"],
     console: "ttyS0",
+    append: "",
+    memory_mib: 256,
     firmware: None,
 }];
 
@@ -235,10 +265,13 @@ const I386_KERNELS: &[Kernel] = &[Kernel {
     package: "linux-image-686",
     image_package: "linux-image-",
     image: BOOT_VMLINU,
+    dtb: None,
     page_kib: 4,
     qemu: host_qemu("qemu-system-i386", "qemu-system-x86"),
     machine: &["-M", "pc"],
     console: "ttyS0",
+    append: "",
+    memory_mib: 256,
     firmware: None,
 }];
 
@@ -250,6 +283,7 @@ const LOONG64_KERNELS: &[Kernel] = &[Kernel {
     package: "linux-image-loong64",
     image_package: "linux-binary-",
     image: "usr/lib/modules/*/vmlinuz",
+    dtb: None,
     page_kib: 16,
     qemu: Qemu::Unpacked(DebFile {
         suite: "bookworm-backports",
@@ -258,6 +292,8 @@ const LOONG64_KERNELS: &[Kernel] = &[Kernel {
     }),
     machine: &["-M", "virt", "-cpu", "la464"],
     console: "ttyS0",
+    append: "",
+    memory_mib: 256,
     firmware: Some(DebFile {
         suite: "trixie",
         package: "qemu-efi-loongarch64",
@@ -312,6 +348,60 @@ const PPOLL_GENERIC: Syscall = Syscall {
     name: "ppoll",
     nr: 73,
 };
+
+// Debian's armel kernels are for boards: `rpi` (BCM2835, an ARM1176, ARMv6) is the one qemu
+// emulates (raspi1ap, 512 MiB fixed). qemu 7.2's BCM2835 lacks the power domain block its
+// driver probes (the kernel oopses in bcm2835_power_probe), so that driver is left out. No
+// Debian kernel runs on a qemu ARMv5 board (versatilepb wants ARM926 support that neither
+// `rpi` nor `marvell` has), so armv5 binaries are proven on this ARMv6 kernel too.
+const ARMEL_KERNELS: &[Kernel] = &[Kernel {
+    name: "armel-rpi",
+    suite: "trixie",
+    package: "linux-image-rpi",
+    image_package: "linux-image-",
+    image: BOOT_VMLINU,
+    dtb: Some("usr/lib/linux-image-*/bcm2835-rpi-a-plus.dtb"),
+    page_kib: 4,
+    qemu: host_qemu("qemu-system-arm", "qemu-system-arm"),
+    machine: &["-M", "raspi1ap"],
+    console: "ttyAMA0",
+    append: "initcall_blacklist=bcm2835_power_driver_init",
+    memory_mib: 512,
+    firmware: None,
+}];
+
+// trixie dropped mips64el and mipsel; bookworm's Malta flavours are the last.
+const MIPS64LE_KERNELS: &[Kernel] = &[Kernel {
+    name: "mips64le",
+    suite: "bookworm",
+    package: "linux-image-5kc-malta",
+    image_package: "linux-image-",
+    image: BOOT_VMLINU,
+    dtb: None,
+    page_kib: 4,
+    qemu: host_qemu("qemu-system-mips64el", "qemu-system-mips"),
+    machine: &["-M", "malta", "-cpu", "MIPS64R2-generic"],
+    console: "ttyS0",
+    append: "",
+    memory_mib: 256,
+    firmware: None,
+}];
+
+const MIPSLE_KERNELS: &[Kernel] = &[Kernel {
+    name: "mipsle",
+    suite: "bookworm",
+    package: "linux-image-4kc-malta",
+    image_package: "linux-image-",
+    image: BOOT_VMLINU,
+    dtb: None,
+    page_kib: 4,
+    qemu: host_qemu("qemu-system-mipsel", "qemu-system-mips"),
+    machine: &["-M", "malta", "-cpu", "24Kc"],
+    console: "ttyS0",
+    append: "",
+    memory_mib: 256,
+    firmware: None,
+}];
 
 /// Upstream's five platforms, then riscv64, 386, loong64, and the edge: arm/v6, arm/v5,
 /// mips64le, mipsle.
@@ -384,6 +474,7 @@ pub const ARCHES: [Arch; 12] = [
         signal_return: SignalReturn::Sigreturn,
         seccomp: "SCMP_ARCH_ARM",
         compat: None,
+        kernels: ARMEL_KERNELS,
     },
     Arch {
         name: "armv5",
@@ -400,6 +491,7 @@ pub const ARCHES: [Arch; 12] = [
         signal_return: SignalReturn::Sigreturn,
         seccomp: "SCMP_ARCH_ARM",
         compat: None,
+        kernels: ARMEL_KERNELS,
     },
     Arch {
         name: "ppc64le",
@@ -508,6 +600,7 @@ pub const ARCHES: [Arch; 12] = [
         signal_return: SignalReturn::Kernel,
         seccomp: "SCMP_ARCH_MIPSEL64",
         compat: Some("mipsle"),
+        kernels: MIPS64LE_KERNELS,
     },
     Arch {
         name: "mipsle",
@@ -527,6 +620,7 @@ pub const ARCHES: [Arch; 12] = [
         signal_return: SignalReturn::KernelSigreturn,
         seccomp: "SCMP_ARCH_MIPSEL",
         compat: None,
+        kernels: MIPSLE_KERNELS,
     },
 ];
 
