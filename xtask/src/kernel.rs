@@ -95,9 +95,7 @@ pub fn fetch(arch: &Arch, kernel: &Kernel) -> Result<Fetched> {
     let (busybox, got) = apt.file("busybox-static", "*bin/busybox")?;
     downloaded += got;
     let qemu = match kernel.qemu {
-        Qemu::Host { program, package } => find_program(program).ok_or_else(|| {
-            format!("`{program}` not found: install the Debian package {package}")
-        })?,
+        Qemu::Host { program, package } => crate::tools::require(program, package)?,
         Qemu::Unpacked(file) => {
             let (path, got) = host_file(&file)?;
             downloaded += got;
@@ -524,14 +522,6 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = path.with_extension("part");
     fs::write(&tmp, bytes).map_err(|e| format!("{}: {e}", tmp.display()))?;
     fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))
-}
-
-fn find_program(program: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH")
-        .iter()
-        .flat_map(std::env::split_paths)
-        .map(|dir| dir.join(program))
-        .find(|path| path.is_file())
 }
 
 /// An exclusive flock(2), released when dropped.

@@ -15,7 +15,8 @@ pub fn find(tool: &str) -> Option<PathBuf> {
 }
 
 /// Programs the test suite runs, with the Debian package of each (beyond what the
-/// architecture table adds: each foreign architecture's qemu-user emulator).
+/// architecture table adds: each foreign architecture's qemu-user emulator, each kernel's
+/// qemu-system).
 pub const SUITE: &[(&str, &str)] = &[
     ("unshare", "util-linux"),
     ("nsenter", "util-linux"),
@@ -41,8 +42,16 @@ pub fn missing_for_suite() -> Vec<String> {
         .iter()
         .filter(|arch| host.is_none_or(|host| host.goarch != arch.goarch))
         .map(|arch| (arch.qemu, "qemu-user-static"));
+    // The real-kernel tests' qemu-system programs (loong64's is fetched, not installed).
+    let machines = crate::ARCHES
+        .iter()
+        .flat_map(|arch| arch.kernels)
+        .filter_map(|kernel| match kernel.qemu {
+            crate::Qemu::Host { program, package } => Some((program, package)),
+            crate::Qemu::Unpacked(_) => None,
+        });
     let mut missing: Vec<String> = Vec::new();
-    for (tool, package) in SUITE.iter().copied().chain(emulators) {
+    for (tool, package) in SUITE.iter().copied().chain(emulators).chain(machines) {
         if find(tool).is_none() && !missing.iter().any(|p| p == package) {
             missing.push(package.to_string());
         }
