@@ -106,8 +106,8 @@ pub enum Qemu {
     Unpacked(DebFile),
 }
 
-/// One file of a Debian package. `arch: None` means the host's architecture (qemu itself, and
-/// `Architecture: all` packages, which every architecture's index lists).
+/// One file of a Debian package built for the host's architecture (qemu itself) or for all
+/// of them (firmware), which the host architecture's index lists too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DebFile {
     pub suite: &'static str,
@@ -118,7 +118,6 @@ pub struct DebFile {
 /// Debian's kernel images: `boot/vmlinuz-<version>` (compressed or EFI/PE images), or
 /// `boot/vmlinux-<version>` where qemu wants the ELF (ppc64el) or a flat Image (riscv64).
 const BOOT_VMLINU: &str = "boot/vmlinu*";
-/// The common machine setup: -M virt-like, 1 CPU, the first serial port as the console.
 const fn host_qemu(program: &'static str, package: &'static str) -> Qemu {
     Qemu::Host { program, package }
 }
@@ -190,8 +189,7 @@ const ARM_KERNELS: &[Kernel] = &[Kernel {
     firmware: None,
 }];
 
-// trixie's ppc64el default flavour has 4K pages, its -64k flavour the 64K ones that
-// bookworm's (and most distributions') ppc64le kernels use.
+// trixie's ppc64el kernels come with 4K pages and, as the -64k flavour, with 64K ones.
 const PPC64LE_KERNELS: &[Kernel] = &[
     Kernel {
         name: "ppc64le",
@@ -352,9 +350,9 @@ const PPOLL_GENERIC: Syscall = Syscall {
 // Debian's armel kernels are for boards: `rpi` (BCM2835, an ARM1176, ARMv6) is the one qemu
 // emulates (raspi1ap, 512 MiB fixed). Two of its drivers are left out: qemu 7.2's BCM2835
 // lacks the power domain block (the kernel oopses in bcm2835_power_probe), and its I2C clock
-// divides by zero (clk_bcm2835_i2c_recalc_rate), which once looped until the boot hung. No
-// Debian kernel runs on a qemu ARMv5 board (versatilepb wants ARM926 support that neither
-// `rpi` nor `marvell` has), so armv5 binaries are proven on this ARMv6 kernel too.
+// divides by zero (clk_bcm2835_i2c_recalc_rate), which once looped until the boot hung.
+// Debian's ARMv5 flavour, bookworm's `marvell`, is for Kirkwood/Orion boards qemu does not
+// emulate, so armv5 binaries are proven on this ARMv6 kernel too.
 const ARMEL_KERNELS: &[Kernel] = &[Kernel {
     name: "armel-rpi",
     suite: "trixie",
