@@ -47,7 +47,7 @@ pub unsafe extern "C" fn _start() -> ! {
 /// # Safety
 /// The call must be sound for the kernel with these arguments.
 #[unsafe(naked)]
-unsafe extern "C" fn syscall(a0: usize, a1: usize, a2: usize, a3: usize, nr: usize) -> usize {
+pub unsafe extern "C" fn syscall(a0: usize, a1: usize, a2: usize, a3: usize, nr: usize) -> usize {
     core::arch::naked_asm!(
         ".set noreorder",
         "lw $v0, 16($sp)", // the number: the fifth argument, on the stack
@@ -61,32 +61,4 @@ unsafe extern "C" fn syscall(a0: usize, a1: usize, a2: usize, a3: usize, nr: usi
         "subu $v0, $zero, $v0", // (delay slot) -errno
         ".set reorder",
     )
-}
-
-/// # Safety
-/// The call must be sound for the kernel with these arguments.
-pub unsafe fn syscall0(nr: usize) -> usize {
-    // SAFETY: forwarded to the caller.
-    unsafe { syscall(0, 0, 0, 0, nr) }
-}
-
-/// # Safety
-/// The call must be sound for the kernel with these arguments.
-pub unsafe fn syscall1(nr: usize, a0: usize) -> usize {
-    // SAFETY: forwarded to the caller.
-    unsafe { syscall(a0, 0, 0, 0, nr) }
-}
-
-/// # Safety
-/// The call must be sound for the kernel with these arguments.
-pub unsafe fn syscall3(nr: usize, a0: usize, a1: usize, a2: usize) -> usize {
-    // SAFETY: forwarded to the caller.
-    unsafe { syscall(a0, a1, a2, 0, nr) }
-}
-
-/// # Safety
-/// The call must be sound for the kernel with these arguments.
-pub unsafe fn syscall4(nr: usize, a0: usize, a1: usize, a2: usize, a3: usize) -> usize {
-    // SAFETY: forwarded to the caller.
-    unsafe { syscall(a0, a1, a2, a3, nr) }
 }

@@ -1,6 +1,7 @@
 //! One file per architecture, each exporting the same set:
 //! - `_start`: the ELF entry point; hands the initial stack pointer to `crate::start`;
-//! - `syscall0`, `syscall1`, `syscall3`, `syscall4`: raw syscalls, returning -errno on failure;
+//! - `syscall0`, `syscall1`, `syscall3`, `syscall4`: raw syscalls, returning -errno on failure
+//!   (MIPS: one `syscall` taking the number last, which the wrappers below call);
 //! - where the ABI has SA_RESTORER: `restore_rt` (ends an rt frame) and, where the kernel also
 //!   builds old-style frames, `restore` (ends one).
 //!
@@ -64,7 +65,45 @@ compile_error!(
      and mips Linux"
 );
 
+#[cfg(not(any(target_arch = "mips", target_arch = "mips64")))]
 pub use imp::{syscall0, syscall1, syscall3, syscall4};
+
+/// MIPS makes every call through its one out-of-line sequence (see `mips64.rs` for why),
+/// which takes the number last, as the C argument after the four the kernel reads.
+#[cfg(any(target_arch = "mips", target_arch = "mips64"))]
+mod mips_calls {
+    use super::imp::syscall;
+
+    /// # Safety
+    /// The call must be sound for the kernel with these arguments.
+    pub unsafe fn syscall0(nr: usize) -> usize {
+        // SAFETY: forwarded to the caller.
+        unsafe { syscall(0, 0, 0, 0, nr) }
+    }
+
+    /// # Safety
+    /// The call must be sound for the kernel with these arguments.
+    pub unsafe fn syscall1(nr: usize, a0: usize) -> usize {
+        // SAFETY: forwarded to the caller.
+        unsafe { syscall(a0, 0, 0, 0, nr) }
+    }
+
+    /// # Safety
+    /// The call must be sound for the kernel with these arguments.
+    pub unsafe fn syscall3(nr: usize, a0: usize, a1: usize, a2: usize) -> usize {
+        // SAFETY: forwarded to the caller.
+        unsafe { syscall(a0, a1, a2, 0, nr) }
+    }
+
+    /// # Safety
+    /// The call must be sound for the kernel with these arguments.
+    pub unsafe fn syscall4(nr: usize, a0: usize, a1: usize, a2: usize, a3: usize) -> usize {
+        // SAFETY: forwarded to the caller.
+        unsafe { syscall(a0, a1, a2, a3, nr) }
+    }
+}
+#[cfg(any(target_arch = "mips", target_arch = "mips64"))]
+pub use mips_calls::{syscall0, syscall1, syscall3, syscall4};
 
 /// The kernel's `struct sigaction`, as rt_sigaction reads it.
 #[cfg(not(any(target_arch = "mips", target_arch = "mips64")))]

@@ -6,6 +6,7 @@ pub mod containers;
 #[cfg(feature = "cri")]
 pub mod cri;
 pub mod debian;
+pub mod hardened;
 mod process;
 pub mod pypi;
 pub mod registry;

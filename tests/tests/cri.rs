@@ -2,49 +2,20 @@
 //! over its gRPC socket with the calls the kubelet makes (RunPodSandbox, CreateContainer,
 //! StartContainer, StopPodSandbox, RemovePodSandbox).
 
-use hyper_util::rt::TokioIo;
-use k8s_cri::v1::runtime_service_client::RuntimeServiceClient;
 use k8s_cri::v1::security_profile::ProfileType;
 use k8s_cri::v1::{
     ContainerConfig, ContainerMetadata, ContainerState, ContainerStatusRequest,
     CreateContainerRequest, ImageSpec, LinuxContainerConfig, LinuxContainerSecurityContext,
     LinuxPodSandboxConfig, LinuxSandboxSecurityContext, ListContainersRequest, NamespaceMode,
     NamespaceOption, PodSandboxConfig, PodSandboxMetadata, PodSandboxState,
-    PodSandboxStatusRequest, RemovePodSandboxRequest, RunPodSandboxRequest, SecurityProfile,
-    StartContainerRequest, StopPodSandboxRequest, VersionRequest,
+    PodSandboxStatusRequest, RemovePodSandboxRequest, SecurityProfile, StartContainerRequest,
+    StopPodSandboxRequest, VersionRequest,
 };
 use pause_tests::containerd::Containerd;
 use pause_tests::containers::{Podman, image_archive, run_ok};
+use pause_tests::cri::{bounded, connect, run_sandbox};
 use pause_tests::{Arch, PATIENCE, poll, proc_stat, status_field};
 use std::fs;
-use std::future::Future;
-use tonic::transport::{Channel, Endpoint, Uri};
-
-/// Awaits `call` for at most PATIENCE: a stuck runtime fails the test instead of hanging it.
-async fn bounded<T>(what: &str, call: impl Future<Output = Result<T, tonic::Status>>) -> T {
-    match tokio::time::timeout(PATIENCE, call).await {
-        Ok(Ok(value)) => value,
-        Ok(Err(status)) => panic!("{what}: {status}"),
-        Err(_) => panic!("{what}: no answer within {PATIENCE:?}"),
-    }
-}
-
-async fn connect(containerd: &Containerd) -> RuntimeServiceClient<Channel> {
-    let socket = containerd.socket();
-    let channel = Endpoint::try_from("http://[::]")
-        .unwrap()
-        .connect_with_connector(tower::service_fn(move |_: Uri| {
-            let socket = socket.clone();
-            async move {
-                Ok::<_, std::io::Error>(TokioIo::new(
-                    tokio::net::UnixStream::connect(socket).await?,
-                ))
-            }
-        }))
-        .await
-        .expect("connect to containerd's socket");
-    RuntimeServiceClient::new(channel)
-}
 
 /// Pod-level namespaces: the host network (no CNI in this sandbox), and a pod PID namespace
 /// whose PID 1 is the sandbox's pause.
@@ -88,7 +59,7 @@ fn containerd_runs_our_image_as_the_pod_sandbox() {
         .build()
         .unwrap();
     runtime.block_on(async {
-        let mut cri = connect(&containerd).await;
+        let (mut cri, _) = connect(&containerd).await;
         bounded("Version", cri.version(VersionRequest::default())).await;
 
         // A pod sandbox on the host network must not set a hostname.
@@ -116,33 +87,8 @@ fn containerd_runs_our_image_as_the_pod_sandbox() {
             }),
             ..Default::default()
         };
-        let sandbox_id = bounded(
-            "RunPodSandbox",
-            cri.run_pod_sandbox(RunPodSandboxRequest {
-                config: Some(sandbox_config.clone()),
-                runtime_handler: String::new(),
-            }),
-        )
-        .await
-        .into_inner()
-        .pod_sandbox_id;
-        let status = bounded(
-            "PodSandboxStatus",
-            cri.pod_sandbox_status(PodSandboxStatusRequest {
-                pod_sandbox_id: sandbox_id.clone(),
-                verbose: true,
-            }),
-        )
-        .await
-        .into_inner();
-        assert_eq!(
-            status.status.as_ref().unwrap().state,
-            PodSandboxState::SandboxReady as i32
-        );
-
+        let (sandbox_id, pid) = run_sandbox(&mut cri, sandbox_config.clone()).await;
         // The sandbox's process is our binary for this host, as the image's user.
-        let info: serde_json::Value = serde_json::from_str(&status.info["info"]).unwrap();
-        let pid = info["pid"].as_i64().expect("sandbox pid") as i32;
         // READY can come a moment before runc's init has exec'd /pause: wait for the exec.
         let host = Arch::host().expect("this machine's architecture is one we ship");
         let ours = fs::read(host.dist_binary()).unwrap();

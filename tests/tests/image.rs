@@ -3,7 +3,8 @@
 //! sandbox.rs).
 
 use flate2::read::GzDecoder;
-use pause_tests::containers::{Podman, archive_ref, image_archive, output_of, run_ok, stdout_of};
+use pause_tests::containers::{Podman, archive_ref, output_of, run_ok, stdout_of};
+use pause_tests::registry::archive_files;
 use pause_tests::{ARCHES, require_tool};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -14,20 +15,6 @@ use std::process::Command;
 
 /// The budget for one platform's manifest + config + layer.
 const PULLED_BUDGET: usize = 1536;
-
-/// The archive's files by path.
-fn archive_files() -> BTreeMap<String, Vec<u8>> {
-    let bytes = fs::read(image_archive()).unwrap();
-    let mut files = BTreeMap::new();
-    for entry in tar::Archive::new(&bytes[..]).entries().unwrap() {
-        let mut entry = entry.unwrap();
-        let path = entry.path().unwrap().to_string_lossy().into_owned();
-        let mut data = Vec::new();
-        entry.read_to_end(&mut data).unwrap();
-        files.insert(path, data);
-    }
-    files
-}
 
 fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)

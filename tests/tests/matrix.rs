@@ -8,99 +8,20 @@
 //! crun refuses this machine's hybrid cgroup layout, so it is not in the matrix.
 
 use pause_tests::containerd::{Containerd, ContainerdSetup};
-use pause_tests::containers::{Runc, archive_ref, output_of, run_ok, stdout_of};
+use pause_tests::containers::{Runc, output_of, run_ok, stdout_of};
 use pause_tests::cri::{connect, run_sandbox, runtime, sandbox_config, stop_and_remove};
 use pause_tests::debian::{trixie, trixie_runc};
+use pause_tests::hardened::{hardened_bundle, profile_path};
 use pause_tests::{
     Arch, GOT_SIGTERM, PATIENCE, children, poll, proc_stat, require_tool, status_field,
     wait_bounded,
 };
 use serde_json::{Value, json};
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 const ORPHANS: usize = 30;
-
-fn profile_path() -> PathBuf {
-    xtask::workspace_root().join("seccomp/pause.json")
-}
-
-/// The profile in the runtime-spec form (`linux.seccomp`) for this node's architecture:
-/// the rules whose `includes.arches` name it, the architectures its archMap entry names.
-fn runtime_spec_seccomp(without: &[&str]) -> Value {
-    let host = Arch::host().unwrap();
-    let profile: Value = serde_json::from_slice(&fs::read(profile_path()).unwrap()).unwrap();
-    let entry = profile["archMap"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["architecture"] == host.seccomp)
-        .unwrap();
-    let mut architectures = vec![entry["architecture"].clone()];
-    architectures.extend(
-        entry["subArchitectures"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .cloned(),
-    );
-    let syscalls: Vec<Value> = profile["syscalls"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|rule| match rule["includes"]["arches"].as_array() {
-            None => true,
-            Some(arches) => arches.iter().any(|a| a == host.goarch),
-        })
-        .map(|rule| {
-            let names: Vec<&Value> = rule["names"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter(|n| !without.contains(&n.as_str().unwrap()))
-                .collect();
-            json!({"names": names, "action": rule["action"]})
-        })
-        .collect();
-    json!({
-        "defaultAction": profile["defaultAction"],
-        "defaultErrnoRet": profile["defaultErrnoRet"],
-        "architectures": architectures,
-        "syscalls": syscalls,
-    })
-}
-
-/// The image's bundle for this node (skopeo + umoci), hardened: its user, no capabilities,
-/// read-only rootfs, no_new_privs, the profile less `without`.
-fn bundle(work: &Path, without: &[&str]) -> PathBuf {
-    require_tool("umoci", "umoci");
-    require_tool("skopeo", "skopeo");
-    let layout = work.join("layout");
-    run_ok(
-        Command::new("skopeo")
-            .args(["copy", "--quiet"])
-            .arg(archive_ref())
-            .arg(format!("oci:{}:pause", layout.display())),
-    );
-    let bundle = work.join("sandbox");
-    run_ok(
-        Command::new("umoci")
-            .args(["unpack", "--image"])
-            .arg(format!("{}:pause", layout.display()))
-            .arg(&bundle),
-    );
-    let path = bundle.join("config.json");
-    let mut config: Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
-    config["process"]["terminal"] = json!(false);
-    config["process"]["noNewPrivileges"] = json!(true);
-    config["process"]["capabilities"] =
-        json!({"bounding": [], "effective": [], "inheritable": [], "permitted": [], "ambient": []});
-    config["root"]["readonly"] = json!(true);
-    config["linux"]["seccomp"] = runtime_spec_seccomp(without);
-    fs::write(&path, serde_json::to_vec_pretty(&config).unwrap()).unwrap();
-    bundle
-}
 
 /// The host process `pid` is PID 1 of its own PID namespace.
 fn is_pid_1_of_its_namespace(pid: i32) -> bool {
@@ -147,7 +68,7 @@ fn runc_1_1_15_hardened_sandbox() {
     let runc = Runc::isolated_with(binary);
     let dir = tempfile::tempdir().unwrap();
     let work = dir.path();
-    let mut sandbox = runc.spawn_run(&bundle(work, &[]), "matrix", work);
+    let mut sandbox = runc.spawn_run(&hardened_bundle(work, &[]), "matrix", work);
     let pid = runc.pid("matrix");
     let ours = fs::read(Arch::host().unwrap().dist_binary()).unwrap();
     poll("runc to exec our binary", || {
@@ -207,7 +128,7 @@ fn runsc_sandbox(runsc: &Path) {
     };
     let refused = work.join("refused");
     fs::create_dir(&refused).unwrap();
-    let without_sigaction = bundle(&refused, &["rt_sigaction"]);
+    let without_sigaction = hardened_bundle(&refused, &["rt_sigaction"]);
     let out = output_of(
         runsc_cmd()
             .args(["run", "--bundle"])
@@ -221,7 +142,7 @@ fn runsc_sandbox(runsc: &Path) {
         out
     );
 
-    let bundle = bundle(work, &[]);
+    let bundle = hardened_bundle(work, &[]);
     let path = bundle.join("config.json");
     let mut config: Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
     config["mounts"].as_array_mut().unwrap().push(json!({

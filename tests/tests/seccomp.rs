@@ -4,24 +4,15 @@
 //! as upstream does when it cannot install its SIGINT handler.
 
 use pause_tests::containers::{Podman, Runc, archive_ref, busybox_rootfs, run_ok, stdout_of};
+use pause_tests::hardened::{hardened_bundle, profile, rules_for};
 use pause_tests::{
     ARCHES, Arch, GOT_SIGTERM, PATIENCE, Runner, children, native_sleep_syscall, observed_syscalls,
-    poll, require_tool, status_field, wait_bounded, wait_until_in_syscall,
+    poll, status_field, wait_bounded, wait_until_in_syscall,
 };
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::fs;
-use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn host() -> &'static Arch {
-    Arch::host().expect("this machine's architecture is one we ship")
-}
-
-fn profile() -> Value {
-    let path = xtask::workspace_root().join(xtask::seccomp::PATH);
-    serde_json::from_slice(&fs::read(&path).unwrap()).unwrap()
-}
 
 /// The committed profile is what `cargo xtask seccomp` writes from the architecture table: a
 /// new row, or a new call in pause, cannot leave it behind.
@@ -33,19 +24,6 @@ fn committed_profile_is_generated_from_the_arch_table() {
         "{} differs from the generator's output: run `cargo xtask generate`",
         path.display()
     );
-}
-
-/// The rules that apply on a node of architecture `goarch` (Docker's `includes.arches`).
-fn rules_for<'a>(profile: &'a Value, goarch: &str) -> Vec<&'a Value> {
-    profile["syscalls"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|rule| match rule["includes"]["arches"].as_array() {
-            None => true,
-            Some(arches) => arches.iter().any(|a| a == goarch),
-        })
-        .collect()
 }
 
 fn names(rules: &[&Value], runtime: bool) -> BTreeSet<String> {
@@ -104,79 +82,6 @@ fn profile_allows_exactly_what_pause_calls_on_each_arch() {
             node.name
         );
     }
-}
-
-/// The profile as runc's config.json takes it (runtime-spec `linux.seccomp`) for this host,
-/// less the syscalls in `without`.
-fn runtime_spec_seccomp(without: &[&str]) -> Value {
-    let profile = profile();
-    let entry = profile["archMap"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["architecture"] == host().seccomp)
-        .unwrap();
-    let mut architectures = vec![entry["architecture"].clone()];
-    architectures.extend(
-        entry["subArchitectures"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .cloned(),
-    );
-    let syscalls: Vec<Value> = rules_for(&profile, host().goarch)
-        .into_iter()
-        .map(|rule| {
-            let names: Vec<&Value> = rule["names"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter(|n| !without.contains(&n.as_str().unwrap()))
-                .collect();
-            json!({"names": names, "action": rule["action"]})
-        })
-        .collect();
-    json!({
-        "defaultAction": profile["defaultAction"],
-        "defaultErrnoRet": profile["defaultErrnoRet"],
-        "architectures": architectures,
-        "syscalls": syscalls,
-    })
-}
-
-/// A hardened sandbox bundle from the image: its own user (65535), no capabilities at all,
-/// read-only rootfs, no_new_privs, and the profile (less `without`).
-fn hardened_bundle(work: &Path, without: &[&str]) -> PathBuf {
-    require_tool("umoci", "umoci");
-    require_tool("skopeo", "skopeo");
-    let layout = work.join("layout");
-    run_ok(
-        Command::new("skopeo")
-            .args(["copy", "--quiet"])
-            .arg(archive_ref())
-            .arg(format!("oci:{}:pause", layout.display())),
-    );
-    let bundle = work.join("sandbox");
-    run_ok(
-        Command::new("umoci")
-            .args(["unpack", "--image"])
-            .arg(format!("{}:pause", layout.display()))
-            .arg(&bundle),
-    );
-    let path = bundle.join("config.json");
-    let mut config: Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
-    assert_eq!(
-        config["process"]["user"],
-        json!({"uid": 65535, "gid": 65535})
-    );
-    config["process"]["terminal"] = json!(false);
-    config["process"]["noNewPrivileges"] = json!(true);
-    config["process"]["capabilities"] =
-        json!({"bounding": [], "effective": [], "inheritable": [], "permitted": [], "ambient": []});
-    config["root"]["readonly"] = json!(true);
-    config["linux"]["seccomp"] = runtime_spec_seccomp(without);
-    fs::write(&path, serde_json::to_vec_pretty(&config).unwrap()).unwrap();
-    bundle
 }
 
 #[test]

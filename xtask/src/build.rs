@@ -233,15 +233,7 @@ pub fn image_info(root: &Path) -> Result<oci::ImageInfo> {
             .map(str::to_string)
             .ok_or(format!("Cargo.toml of pause has no {name}"))
     };
-    let source_date_epoch = match std::env::var("SOURCE_DATE_EPOCH") {
-        Ok(value) => Some(
-            value
-                .trim()
-                .parse()
-                .map_err(|e| format!("SOURCE_DATE_EPOCH={value:?}: {e}"))?,
-        ),
-        Err(_) => None,
-    };
+    let source_date_epoch = crate::source_date_epoch()?;
     Ok(oci::ImageInfo {
         version: field("version")?,
         title: field("name")?,

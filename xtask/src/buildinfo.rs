@@ -110,15 +110,7 @@ pub fn gather(root: &Path, sysroot: &Path, rustc_verbose: &str) -> Result<BuildI
         linked.sort();
         crates.insert(arch.name, linked);
     }
-    let source_date_epoch = match std::env::var("SOURCE_DATE_EPOCH") {
-        Ok(value) => Some(
-            value
-                .trim()
-                .parse()
-                .map_err(|e| format!("SOURCE_DATE_EPOCH={value:?}: {e}"))?,
-        ),
-        Err(_) => None,
-    };
+    let source_date_epoch = crate::source_date_epoch()?;
     Ok(BuildInfo {
         version,
         repository,

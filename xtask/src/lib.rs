@@ -21,6 +21,18 @@ pub mod zombies;
 pub use arches::{ARCHES, Arch, DebFile, Kernel, Qemu, SignalReturn, Syscall};
 use std::path::PathBuf;
 
+/// `SOURCE_DATE_EPOCH`, the one time reproducible artifacts may carry, if it is set.
+pub fn source_date_epoch() -> Result<Option<u64>, String> {
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(value) => value
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|e| format!("SOURCE_DATE_EPOCH={value:?}: {e}")),
+        Err(_) => Ok(None),
+    }
+}
+
 /// The workspace root (where the top-level Cargo.toml is).
 pub fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
