@@ -35,10 +35,14 @@ fn is_pid_1_of_its_namespace(pid: i32) -> bool {
     pids.len() == 2 && pids[1] == "1"
 }
 
+/// How long each orphan lives: long enough to be seen adopted even on a loaded machine (two
+/// cores, four qemu boots beside), short enough that reaping them all is quick.
+const ORPHAN_SECONDS: u32 = 3;
+
 /// Leaves ORPHANS orphans in `pid`'s PID namespace (each subshell exits at once, so its
 /// `sleep` is reparented to the namespace's init) and waits until pause has reaped them all.
 fn orphans_reaped_by(pid: i32) {
-    let script = format!("for i in $(seq {ORPHANS}); do (sleep 0.5 &); done");
+    let script = format!("for i in $(seq {ORPHANS}); do (sleep {ORPHAN_SECONDS} &); done");
     run_ok(
         Command::new("nsenter")
             .args([
@@ -182,7 +186,7 @@ fn runsc_sandbox(runsc: &Path) {
         ("65535".into(), "1".into(), "0".into(), "pause".into())
     );
 
-    let script = format!("for i in $(seq {ORPHANS}); do (/busybox sleep 0.5 &); done");
+    let script = format!("for i in $(seq {ORPHANS}); do (/busybox sleep {ORPHAN_SECONDS} &); done");
     run_ok(runsc_cmd().args(["exec", &id, "/busybox", "sh", "-c", &script]));
     let adopted = ps()
         .iter()
