@@ -107,7 +107,7 @@ pub fn markdown(f: &Figures) -> String {
     writeln!(r, "| platform | bytes |").unwrap();
     writeln!(r, "|---|---:|").unwrap();
     for (platform, bytes) in &f.sizes.image_pulled {
-        writeln!(r, "| {} | {bytes} |", platform.name).unwrap();
+        writeln!(r, "| {} | {bytes} |", platform.platform()).unwrap();
     }
 
     writeln!(
