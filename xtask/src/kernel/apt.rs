@@ -174,6 +174,9 @@ impl Apt {
     }
 
     fn refresh(&self) -> Result<()> {
+        // Progress for the minutes an empty cache costs (shown by nextest when a test fails,
+        // or with --no-capture).
+        eprintln!("apt: reading the package index of {}", self.dir.display());
         self.apt("apt-get", &["-q", "update"])?;
         write_file(&self.dir.join("updated"), b"")
     }
@@ -228,6 +231,7 @@ impl Apt {
     fn download_once(&self, package: &str) -> Result<(PathBuf, u64)> {
         let debs = self.dir.join("debs");
         let before: Vec<_> = list_debs(&debs);
+        eprintln!("apt: downloading {package} into {}", debs.display());
         self.apt("apt-get", &["-q", "download", package])?;
         let deb = list_debs(&debs)
             .into_iter()
