@@ -65,15 +65,9 @@ pub unsafe extern "C" fn start(stack: *const usize) -> ! {
             write(STDERR, NOT_FIRST);
         }
 
-        let ours = signal_bit(SIGINT) | signal_bit(SIGTERM) | signal_bit(SIGCHLD);
-        // A blocked mask survives execve: whoever started us (a runtime, a shim, a shell) may
-        // have left these blocked, and then SIGTERM would never stop us and no orphan would
-        // ever be reaped. Only these three: the rest of the mask is the caller's business.
-        // A refusal (a profile without the call) leaves the mask as upstream would run with.
-        unblock(ours);
-
         // While one of these handlers runs, the other two signals wait: a SIGTERM during the
         // SIGINT message, or a SIGCHLD in the middle of it, cannot interleave a second write.
+        let ours = signal_bit(SIGINT) | signal_bit(SIGTERM) | signal_bit(SIGCHLD);
         if !install_handler(SIGINT, shut_down, HANDLER_FLAGS, ours) {
             exit(1);
         }
@@ -86,6 +80,14 @@ pub unsafe extern "C" fn start(stack: *const usize) -> ! {
         if !install_handler(SIGCHLD, reap_children, SA_NOCLDSTOP | HANDLER_FLAGS, 0) {
             exit(3);
         }
+
+        // A blocked mask survives execve: whoever started us (a runtime, a shim, a shell) may
+        // have left these blocked, and then SIGTERM would never stop us and no orphan would
+        // ever be reaped. Only these three: the rest of the mask is the caller's business.
+        // After the handlers, so that a SIGTERM already pending reaches ours (exit 0 with the
+        // line) rather than the default action. A refusal (a profile without the call) leaves
+        // the mask as upstream would run with.
+        unblock(ours);
 
         // The sleep only ever returns EINTR. Anything else means the call itself is refused
         // (say, by a seccomp profile) and looping on it would burn a CPU for the life of the

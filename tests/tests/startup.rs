@@ -5,6 +5,7 @@
 
 use libc::{SIGCHLD, SIGINT, SIGTERM};
 use pause_tests::*;
+use std::os::unix::process::CommandExt;
 
 fn assert_exit_0(ended: &Ended) {
     assert_eq!(ended.status.code(), Some(0), "{ended:?}");
@@ -66,12 +67,33 @@ fn assert_hostile_state_is_inherited() {
     assert_eq!(mask("SigIgn:") & 1 << (SIGTERM - 1), 1 << (SIGTERM - 1));
 }
 
-/// From execve to the first sleep as PID 1: the PID check, the mask, three handlers, the sleep.
-/// Six calls, in this order, and nothing else.
+/// A SIGTERM sent while it was blocked, before the exec, is still pending when pause starts:
+/// pause takes it as soon as its handler is in place, exit 0 with its line, not the default
+/// action's death by signal.
+fn pending_sigterm_ends_it_with_exit_0(runner: &Runner) {
+    let mut cmd = runner.command(&[]);
+    with_hostile_signal_state(&mut cmd);
+    // SAFETY: signal/raise are async-signal-safe; SIGTERM is blocked by now, so raise only
+    // makes it pending, and back at SIG_DFL it is no longer discarded as ignored.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::signal(SIGTERM, libc::SIG_DFL) == libc::SIG_ERR || libc::raise(SIGTERM) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let ended = Pause::from_command(runner, cmd).wait();
+    assert_exit_0(&ended);
+    assert_eq!(ended.stderr, format!("{WARNING}{GOT_SIGTERM}"));
+}
+
+/// From execve to the first sleep as PID 1: the PID check, three handlers, the mask, the
+/// sleep. Six calls, in this order, and nothing else.
 fn starts_in_six_syscalls(runner: &Runner) {
-    let mut expected = vec!["getpid", "rt_sigprocmask"];
+    let mut expected = vec!["getpid"];
     expected.extend(["rt_sigaction"; 3]);
-    expected.push(runner.arch.sleep.name);
+    expected.extend(["rt_sigprocmask", runner.arch.sleep.name]);
     assert_eq!(startup_syscalls(runner), expected);
 }
 
@@ -79,6 +101,7 @@ fn main() {
     run_on_every_arch(scenarios![
         inherited_blocked_mask_and_ignored_sigterm,
         inherited_blocked_mask_as_init,
+        pending_sigterm_ends_it_with_exit_0,
         starts_in_six_syscalls,
     ]);
 }
