@@ -1,4 +1,11 @@
-//! arm (armv7, EABI, hard-float, A32 code).
+//! arm: arm/v7 (armv7-unknown-linux-gnueabihf), arm/v6 (arm-unknown-linux-gnueabihf, ARMv6
+//! with VFP) and arm/v5 (armv5te-unknown-linux-gnueabi); EABI, A32 code.
+//!
+//! - variants: one build per variant, each from its own target, proven under qemu with a CPU
+//!   of its generation (cortex-a7, arm1176, arm926) and on the armmp-lpae and rpi kernels. The
+//!   three come out within 4 bytes of each other with the same instructions, so one ARMv5TE
+//!   binary could serve all three; it would save nothing a node pulls (each platform has its
+//!   own config either way), and separate builds keep each variant on its target's own code.
 //!
 //! - syscall: number in r7, arguments in r0-r5; `svc 0` (EABI); result in r0, -4095..-1 being
 //!   -errno. The kernel preserves every other register and the flags (it restores the saved
