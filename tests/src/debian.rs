@@ -6,7 +6,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 use xtask::kernel::apt::Apt;
 
@@ -36,12 +36,7 @@ pub fn trixie_tool(package: &str, binary: &str) -> PathBuf {
 }
 
 fn run(cmd: &mut Command) {
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    let status = crate::wait_bounded(&mut child, PATCHELF_PATIENCE);
-    assert!(status.success(), "{cmd:?}: {status}");
+    crate::run_bounded(cmd, PATCHELF_PATIENCE);
 }
 
 /// `dir` prepended to PATH, for running a README command whose tool lives in `dir`.

@@ -17,7 +17,7 @@ mod trials;
 use std::time::Duration;
 
 pub use process::{
-    Ended, Pause, children, poll, status_field, wait_bounded, wait_until_in_syscall,
+    Ended, Pause, children, poll, run_bounded, status_field, wait_bounded, wait_until_in_syscall,
 };
 pub use runner::{Runner, native_sleep_syscall, require_tool, with_hostile_signal_state};
 pub use strace::{observed_syscalls, startup_syscalls, strace_calls};

@@ -245,6 +245,16 @@ pub fn poll<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
     }
 }
 
+/// Runs `cmd` (no input) to its end within `limit`, and fails the test unless it succeeds.
+pub fn run_bounded(cmd: &mut Command, limit: Duration) {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    let status = wait_bounded(&mut child, limit);
+    assert!(status.success(), "{cmd:?}: {status}");
+}
+
 /// Waits for `child` at most `limit`; kills it and fails the test past that.
 pub fn wait_bounded(child: &mut Child, limit: Duration) -> ExitStatus {
     let deadline = Instant::now() + limit;

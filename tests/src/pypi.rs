@@ -5,7 +5,7 @@
 use std::fs;
 use std::os::unix::io::AsRawFd;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 const INSTALL_PATIENCE: Duration = Duration::from_secs(300);
@@ -33,10 +33,5 @@ pub fn tool(package: &str, version: &str, binary: &str) -> PathBuf {
 }
 
 fn run(cmd: &mut Command) {
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    let status = crate::wait_bounded(&mut child, INSTALL_PATIENCE);
-    assert!(status.success(), "{cmd:?}: {status}");
+    crate::run_bounded(cmd, INSTALL_PATIENCE);
 }
