@@ -121,11 +121,11 @@ fn runs_natively(arch: &Arch, binary: &Path) -> bool {
     let Some(host) = Arch::host() else {
         return false;
     };
+    if !host.runs_on_node().any(|a| a == arch) {
+        return false;
+    }
     if arch.goarch == host.goarch {
         return true;
-    }
-    if host.compat != Some(arch.goarch) {
-        return false;
     }
     let mut probed = PROBED.lock().unwrap_or_else(|e| e.into_inner());
     if let Some((_, native)) = probed.iter().find(|(path, _)| path == binary) {

@@ -24,8 +24,7 @@ use std::process::Command;
 /// Whether a refused sleep can reach this row's binary here: natively always; under qemu
 /// only through its ppoll.
 fn refusal_reaches(arch: &Arch) -> bool {
-    let native = Arch::host()
-        .is_some_and(|host| arch.goarch == host.goarch || Some(arch.goarch) == host.compat);
+    let native = Arch::host().is_some_and(|host| host.runs_on_node().any(|a| a == arch));
     native || arch.sleep.name == "ppoll"
 }
 

@@ -97,10 +97,7 @@ fn main() {
     // The real kernel runs the host's own architecture and the one it also runs (on CI's
     // amd64 machines: amd64 and, through IA-32 emulation, 386).
     let host = Arch::host().expect("this machine's architecture is one we ship");
-    for arch in ARCHES
-        .iter()
-        .filter(|arch| arch.goarch == host.goarch || Some(arch.goarch) == host.compat)
-    {
+    for arch in host.runs_on_node() {
         let name = arch.name;
         trials.push(Trial::test(
             format!("{name}::siginfo_build_reaps_and_exits_natively"),

@@ -116,15 +116,14 @@ fn per_arch_rules() -> Vec<Value> {
 /// too (a 386 image on an amd64 node, arm on arm64).
 fn compat_rules() -> Vec<Value> {
     let mut rules = Vec::new();
+    let mut nodes_done: Vec<&str> = Vec::new();
     for node in &ARCHES {
         let Some(compat) = node.compat else { continue };
-        if ARCHES[..]
-            .iter()
-            .take_while(|a| !std::ptr::eq(*a, node))
-            .any(|a| a.goarch == node.goarch)
-        {
-            continue; // one rule per node architecture
+        // One rule per node architecture, however many rows share its GOARCH.
+        if nodes_done.contains(&node.goarch) {
+            continue;
         }
+        nodes_done.push(node.goarch);
         let own: Vec<&str> = node
             .runs_on_node()
             .filter(|a| a.goarch == node.goarch)
