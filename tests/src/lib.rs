@@ -36,3 +36,8 @@ pub fn version_line() -> String {
 pub const WARNING: &str = "Warning: pause should be the first process\n";
 pub const GOT_SIGTERM: &str = "Shutting down, got signal: Terminated\n";
 pub const GOT_SIGINT: &str = "Shutting down, got signal: Interrupt\n";
+
+/// The run ended by exiting 0 (not by a signal, not with another status).
+pub fn assert_exit_0(ended: &Ended) {
+    assert_eq!(ended.status.code(), Some(0), "{ended:?}");
+}

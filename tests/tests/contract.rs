@@ -9,10 +9,6 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::time::Duration;
 
-fn assert_exit_0(ended: &Ended) {
-    assert_eq!(ended.status.code(), Some(0), "{ended:?}");
-}
-
 /// `-v` in any case and any position after argv[0]: the version on stdout, nothing on stderr,
 /// exit 0, without installing handlers or sleeping.
 fn version_flag(runner: &Runner) {

@@ -7,10 +7,6 @@ use libc::{SIGCHLD, SIGINT, SIGTERM};
 use pause_tests::*;
 use std::os::unix::process::CommandExt;
 
-fn assert_exit_0(ended: &Ended) {
-    assert_eq!(ended.status.code(), Some(0), "{ended:?}");
-}
-
 /// Started with SIGINT, SIGTERM and SIGCHLD blocked and SIGTERM ignored (execve keeps both):
 /// pause still ends on SIGTERM with exit 0 and its line. Upstream would sleep through it.
 fn inherited_blocked_mask_and_ignored_sigterm(runner: &Runner) {
