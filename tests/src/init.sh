@@ -15,48 +15,68 @@ mount -t devtmpfs dev /dev
 mount -t tmpfs tmp /tmp
 P=/pause
 
-# Makes orphans: each blocks reading a line from the gate, then exits 0, exits 7 or kills
-# itself; more exit at once. The shell that starts them exits first, so they land on pause.
+# Makes $1 orphans of five kinds, each held: it blocks reading a line from the gate, then exits
+# 0, 3 or 7, or kills itself with SIGKILL or SIGSEGV. One line on stdout per orphan started, so
+# that what was made is counted, not assumed. The shell that starts them exits last, and the
+# kernel reparents its children before its parent's wait returns: once nsenter is back, every
+# orphan is pause's, and none can have ended before the release.
 cat >/tmp/orphans.sh <<'END'
 i=0
 while [ $i -lt $1 ]; do
-    sh -c 'read x </tmp/gate; exit 0' &
-    sh -c 'read x </tmp/gate; exit 7' &
-    sh -c 'read x </tmp/gate; kill -KILL $$' &
-    (exit 3) &
-    true &
+    case $((i % 5)) in
+    0) sh -c 'read x </tmp/gate; exit 0' & ;;
+    1) sh -c 'read x </tmp/gate; exit 3' & ;;
+    2) sh -c 'read x </tmp/gate; exit 7' & ;;
+    3) sh -c 'read x </tmp/gate; kill -KILL $$' & ;;
+    4) sh -c 'read x </tmp/gate; kill -SEGV $$' & ;;
+    esac
+    echo made
     i=$((i + 1))
 done
 END
-# Four orphans that exit at once (1, 2, killed, 0) and one a second later (0), so that some
-# are always pending on pause while the storm lasts.
+# One burst of the storm: four orphans that end at once, each a zombie for pause to reap.
 cat >/tmp/burst.sh <<'END'
-(exit 1) & (exit 2) & sh -c 'kill -KILL $$' & true & sleep 1 &
+(exit 1) & (exit 2) & sh -c 'kill -KILL $$' & true &
 END
 
 say() { echo "@@pause $*"; }
 hex() { od -An -v -tx1 "$1" | tr -d ' \n'; }
 
-# Polls the condition $1 every 50 ms for at most 30 s (of the guest's clock); says which
-# condition never came true.
+# Waits, polling every 50 ms, until the condition $1 holds; a guard of 120 s of the guest's clock
+# only ends a hang. `until_` is a barrier the cases cannot go on without: past its guard it says
+# which condition never came true, and the host fails the boot. `settle` only waits for a
+# reading to be final: past its guard the case goes on and the host judges the reading.
 uptime() { cut -d. -f1 /proc/uptime; }
-until_() {
-    deadline=$(($(uptime) + 30))
+wait_for() {
+    deadline=$(($(uptime) + 120))
     while ! eval "$1"; do
-        if [ $(uptime) -ge $deadline ]; then
-            say timeout "condition=$(echo "$1" | tr -c 'a-zA-Z0-9$\n' _)"
-            return 1
-        fi
+        [ $(uptime) -ge $deadline ] && return 1
         usleep 50000
     done
 }
+until_() {
+    wait_for "$1" && return 0
+    say timeout "condition=$(echo "$1" | tr -c 'a-zA-Z0-9$\n' _)"
+    return 1
+}
+settle() { wait_for "$1" || true; }
 
 status_field() { sed -n "s/^$2:[[:space:]]*//p" /proc/$1/status; }
 switches() { echo $(($(status_field $1 voluntary_ctxt_switches) + $(status_field $1 nonvoluntary_ctxt_switches))); }
+# Times the scheduler has put $1 on a CPU (the third field of schedstat): a wake-up counts here
+# the moment it runs, before the handler, so it cannot be missed by reading too early.
+runs() { cut -d' ' -f3 /proc/$1/schedstat; }
 # utime + stime, in clock ticks.
 ticks() { sed 's/.*) //' /proc/$1/stat | awk '{ print $12 + $13 }'; }
 state() { sed 's/.*) //' /proc/$1/stat | cut -d' ' -f1; }
 sleeping() { read -r nr rest </proc/$1/syscall 2>/dev/null && [ "$nr" = "$SLEEP_NR" ]; }
+# Whether pause has been woken since `runs` read $2: put on a CPU since, or runnable now, or a
+# signal pending that will wake it (a signal is made pending before its target is woken).
+# Printed as key=value pairs for the host to judge.
+wake_evidence() {
+    echo "runs_before=$2 runs_after=$(runs $1) state=$(state $1)" \
+        "sigpnd=$(status_field $1 SigPnd) shdpnd=$(status_field $1 ShdPnd)"
+}
 # One line per child of $1: its state letter and PID (comm, in parentheses, may hold spaces).
 children() {
     cat /proc/[0-9]*/stat 2>/dev/null |
@@ -64,6 +84,7 @@ children() {
 }
 nchildren() { children $1 | wc -l; }
 nzombies() { children $1 | grep -c '^Z'; }
+nalive() { children $1 | grep -vc '^Z'; }
 
 # Sets p to the PID of the (one) pause once it sleeps; on failure kills it so that the
 # foreground run ends, and reports why.
@@ -74,12 +95,27 @@ find_pause() {
     return 1
 }
 
+# Makes $2 held orphans inside pause's ($1) namespace; sets made (as counted by the maker) and
+# landed (pause's children right after: all of them, alive).
+hold_orphans() {
+    nsenter -t $1 -p -- sh /tmp/orphans.sh $2 >/tmp/made
+    made=$(grep -c made /tmp/made)
+    landed=$(nalive $1)
+}
+release_orphans() { yes '' | head -n $1 >&3; }
+
 # Runs "$@" in the foreground: stdout, stderr and the status land in /tmp/out, /tmp/err, $st.
 fg() {
     "$@" >/tmp/out 2>/tmp/err
     st=$?
 }
 report() { say "$1" status=$st out=$(hex /tmp/out) err=$(hex /tmp/err) "$2"; }
+
+# The gate the held orphans read: /init keeps it open for reading and writing, so opening it
+# never blocks, and releases N orphans by writing N lines (busybox's read takes one byte at a
+# time from a pipe, so each orphan takes exactly one line).
+mkfifo /tmp/gate
+exec 3<>/tmp/gate
 
 release=$(uname -r)
 page=$(sed -n 's/^KernelPageSize:[[:space:]]*\([0-9]*\) kB/\1/p' /proc/self/smaps | head -n1)
@@ -113,55 +149,54 @@ init_cases() {
     find_pause init || return
     say init-dispositions sigign=$(status_field $p SigIgn) sigcgt=$(status_field $p SigCgt)
 
-    # One line per gated orphan (not EOF) frees each whenever it gets to its read.
-    mkfifo /tmp/gate
-    exec 3<>/tmp/gate
-    nsenter -t $p -p -- sh /tmp/orphans.sh $ORPHANS
-    gated=$((3 * ORPHANS))
-    until_ '[ $(nchildren $p) -ge $gated ]'
-    landed=$(nchildren $p)
-    yes '' | head -n $gated >&3
-    until_ '[ $(nchildren $p) -eq 0 ]'
-    say init-orphans made=$((5 * ORPHANS)) landed=$landed left=$(nchildren $p) zombies=$(nzombies $p)
+    # Every orphan held until all have landed, then released: made, landed and reaped counted.
+    hold_orphans $p $ORPHANS
+    release_orphans $made
+    settle '[ $(nchildren $p) -eq 0 ]'
+    say init-orphans made=$made landed=$landed left=$(nchildren $p) zombies=$(nzombies $p)
 
-    # A stopped child: with SA_NOCLDSTOP neither its stop nor its continue wakes pause.
-    nsenter -t $p -p -- sh -c 'sh -c "read x </tmp/gate; exit 0" &'
-    until_ '[ $(nchildren $p) -eq 1 ]'
+    # A stopped child: with SA_NOCLDSTOP neither its stop nor its continue wakes pause. The
+    # barrier for each is the child's own switch off the CPU that follows its notification of
+    # the parent (the kernel notifies, then schedules), so a wake-up it caused is already
+    # visible in pause's run count, state or pending signals: nothing to wait for after.
+    hold_orphans $p 1
     c=$(children $p | awk '{ print $2 }')
-    before=$(switches $p)
+    settle 'grep -q "^State:.*S" /proc/$c/status'
+    r0=$(runs $p)
+    v=$(status_field $c voluntary_ctxt_switches)
     kill -STOP $c
-    until_ '[ "$(state $c)" = T ]'
-    usleep 500000
-    stopped=$(switches $p)
-    stopped_state=$(state $c)
+    until_ '[ "$(state $c)" = T ] && [ $(status_field $c voluntary_ctxt_switches) -gt $v ]'
+    say init-stopped child_state=$(state $c) $(wake_evidence $p $r0)
+    r0=$(runs $p)
+    v=$(status_field $c voluntary_ctxt_switches)
     kill -CONT $c
-    until_ '[ "$(state $c)" = S ]'
-    usleep 500000
-    continued=$(switches $p)
-    echo >&3
-    until_ '[ $(nchildren $p) -eq 0 ]'
-    say init-stopped before=$before stopped=$stopped continued=$continued state=$stopped_state left=$(nchildren $p)
+    until_ '[ "$(state $c)" = S ] && [ $(status_field $c voluntary_ctxt_switches) -gt $v ]'
+    say init-continued child_state=$(state $c) $(wake_evidence $p $r0)
+    release_orphans 1
+    settle '[ $(nchildren $p) -eq 0 ]'
+    say init-stopped-reaped left=$(nchildren $p)
 
-    # The control for the counts above and below: a signal pause handles does wake it.
-    s0=$(switches $p)
+    # The control for the readings above and below: a signal pause handles does wake it.
+    r0=$(runs $p)
     kill -CHLD $p
-    usleep 300000
-    say init-woken switches_before=$s0 switches_after=$(switches $p)
+    settle '[ $(runs $p) -gt $r0 ]'
+    say init-woken runs_before=$r0 runs_after=$(runs $p)
 
-    # Idle: not one wake-up, not one tick.
-    s0=$(switches $p)
+    # Idle: not one wake-up, not one tick. Measured from when pause is back in its sleep.
+    until_ 'sleeping $p'
+    r0=$(runs $p)
     t0=$(ticks $p)
     sleep 2
-    say init-idle switches_before=$s0 switches_after=$(switches $p) ticks_before=$t0 ticks_after=$(ticks $p)
+    say init-idle runs_before=$r0 runs_after=$(runs $p) ticks_before=$t0 ticks_after=$(ticks $p)
 
-    # No handler, sent from inside the namespace: the kernel drops them before they are queued.
+    # No handler, sent from inside the namespace: the kernel drops them when they are sent
+    # (never queued), so right after the kill there is nothing that could still come.
     for sig in HUP USR1 QUIT; do
-        s0=$(switches $p)
+        r0=$(runs $p)
         nsenter -t $p -p -- kill -$sig 1
-        usleep 300000
         alive=no
         sleeping $p && alive=yes
-        say init-unhandled-$sig alive=$alive switches_before=$s0 switches_after=$(switches $p)
+        say init-unhandled-$sig alive=$alive $(wake_evidence $p $r0)
     done
 
     kill -TERM $p
@@ -171,15 +206,22 @@ fg unshare -p -f $P
 wait
 report init-term
 
-# SIGTERM in the middle of an orphan storm: orphans land as fast as a shell can make them.
+# SIGTERM in the middle of an orphan storm. Certain, not sampled: held orphans are pending on
+# pause (its children, unreapable until released, which never happens), and the storm, an
+# endless loop inside pause's namespace, has done at least three bursts and can only end when
+# the namespace dies with pause; how it ended is reported.
 storm() {
     find_pause storm || return
-    nsenter -t $p -p -- sh -c 'while :; do sh /tmp/burst.sh; done' 2>/dev/null &
-    pending=0
-    until_ 'pending=$(nchildren $p); [ $pending -ge 1 ]'
+    hold_orphans $p 20
+    : >/tmp/bursts
+    nsenter -t $p -p -- sh -c 'while :; do sh /tmp/burst.sh; echo >>/tmp/bursts; done' 2>/dev/null &
+    s=$!
+    until_ '[ $(wc -l </tmp/bursts) -ge 3 ]'
+    pending=$(nalive $p)
     kill -TERM $p
-    say storm-at-term pending=$pending
-    wait
+    wait $s
+    storm_status=$?
+    say storm-at-term made=$made landed=$landed pending=$pending storm_status=$storm_status
 }
 storm &
 fg unshare -p -f $P

@@ -10,8 +10,12 @@ pub struct Kernel {
     pub name: &'static str,
     /// The Debian suite the kernel and busybox-static come from.
     pub suite: &'static str,
-    /// The flavour's metapackage; it depends on the current versioned `linux-image-*` package.
+    /// The flavour's metapackage: what the suite ships now, named when `release` is gone.
     pub package: &'static str,
+    /// The kernel the row is proven on, as `uname -r` prints it: the versioned package is
+    /// `image_package` + this. Pinned, because the README names it and a test asserts it; when
+    /// the suite stops serving it, the test fails naming both it and the suite's current one.
+    pub release: &'static str,
     /// Prefix of the package holding the image, before the versioned name's ABI and flavour:
     /// `linux-image-`, or `linux-binary-` where the image package is a shell around it (sid).
     pub image_package: &'static str,
@@ -67,6 +71,7 @@ pub(super) const AMD64_KERNELS: &[Kernel] = &[Kernel {
     name: "amd64",
     suite: "trixie",
     package: "linux-image-amd64",
+    release: "6.12.117+deb13-amd64",
     image_package: "linux-image-",
     image: BOOT_VMLINU,
     dtb: None,
@@ -85,6 +90,7 @@ pub(super) const ARM64_KERNELS: &[Kernel] = &[
         name: "arm64",
         suite: "trixie",
         package: "linux-image-arm64",
+        release: "6.12.117+deb13-arm64",
         image_package: "linux-image-",
         image: BOOT_VMLINU,
         dtb: None,
@@ -100,6 +106,7 @@ pub(super) const ARM64_KERNELS: &[Kernel] = &[
         name: "arm64-16k",
         suite: "trixie",
         package: "linux-image-arm64-16k",
+        release: "6.12.117+deb13-arm64-16k",
         image_package: "linux-image-",
         image: BOOT_VMLINU,
         dtb: None,
@@ -118,6 +125,7 @@ pub(super) const ARM_KERNELS: &[Kernel] = &[Kernel {
     name: "arm",
     suite: "trixie",
     package: "linux-image-armmp-lpae",
+    release: "6.12.117+deb13-armmp-lpae",
     image_package: "linux-image-",
     image: BOOT_VMLINU,
     dtb: None,
@@ -136,6 +144,7 @@ pub(super) const PPC64LE_KERNELS: &[Kernel] = &[
         name: "ppc64le",
         suite: "trixie",
         package: "linux-image-powerpc64le",
+        release: "6.12.107+deb13-powerpc64le",
         image_package: "linux-image-",
         image: BOOT_VMLINU,
         dtb: None,
@@ -151,6 +160,7 @@ pub(super) const PPC64LE_KERNELS: &[Kernel] = &[
         name: "ppc64le-64k",
         suite: "trixie",
         package: "linux-image-powerpc64le-64k",
+        release: "6.12.107+deb13-powerpc64le-64k",
         image_package: "linux-image-",
         image: BOOT_VMLINU,
         dtb: None,
@@ -168,6 +178,7 @@ pub(super) const S390X_KERNELS: &[Kernel] = &[Kernel {
     name: "s390x",
     suite: "trixie",
     package: "linux-image-s390x",
+    release: "6.12.107+deb13-s390x",
     image_package: "linux-image-",
     image: BOOT_VMLINU,
     dtb: None,
@@ -185,6 +196,7 @@ pub(super) const RISCV64_KERNELS: &[Kernel] = &[Kernel {
     name: "riscv64",
     suite: "trixie",
     package: "linux-image-riscv64",
+    release: "6.12.117+deb13-riscv64",
     image_package: "linux-image-",
     image: BOOT_VMLINU,
     dtb: None,
@@ -202,6 +214,7 @@ pub(super) const I386_KERNELS: &[Kernel] = &[Kernel {
     name: "386",
     suite: "bookworm",
     package: "linux-image-686",
+    release: "6.1.0-50-686",
     image_package: "linux-image-",
     image: BOOT_VMLINU,
     dtb: None,
@@ -220,6 +233,7 @@ pub(super) const LOONG64_KERNELS: &[Kernel] = &[Kernel {
     name: "loong64",
     suite: "sid",
     package: "linux-image-loong64",
+    release: "7.2.13+deb14-loong64",
     image_package: "linux-binary-",
     image: "usr/lib/modules/*/vmlinuz",
     dtb: None,
@@ -232,7 +246,8 @@ pub(super) const LOONG64_KERNELS: &[Kernel] = &[Kernel {
     machine: &["-M", "virt", "-cpu", "la464"],
     console: "ttyS0",
     append: "",
-    memory_mib: 256,
+    // 16K pages: 200 held orphans (a busybox sh each) do not fit in 256 MiB.
+    memory_mib: 512,
     firmware: Some(DebFile {
         suite: "trixie",
         package: "qemu-efi-loongarch64",
@@ -250,6 +265,7 @@ pub(super) const ARMEL_KERNELS: &[Kernel] = &[Kernel {
     name: "armel-rpi",
     suite: "trixie",
     package: "linux-image-rpi",
+    release: "6.12.107+deb13-rpi",
     image_package: "linux-image-",
     image: BOOT_VMLINU,
     dtb: Some("usr/lib/linux-image-*/bcm2835-rpi-a-plus.dtb"),
@@ -267,6 +283,7 @@ pub(super) const MIPS64LE_KERNELS: &[Kernel] = &[Kernel {
     name: "mips64le",
     suite: "bookworm",
     package: "linux-image-5kc-malta",
+    release: "6.1.0-50-5kc-malta",
     image_package: "linux-image-",
     image: BOOT_VMLINU,
     dtb: None,
@@ -283,6 +300,7 @@ pub(super) const MIPSLE_KERNELS: &[Kernel] = &[Kernel {
     name: "mipsle",
     suite: "bookworm",
     package: "linux-image-4kc-malta",
+    release: "6.1.0-50-4kc-malta",
     image_package: "linux-image-",
     image: BOOT_VMLINU,
     dtb: None,

@@ -221,12 +221,6 @@ impl Apt {
             })
     }
 
-    pub(super) fn package_names(&self, prefix: &str) -> Result<Vec<String>> {
-        self.update()?;
-        let out = self.apt("apt-cache", &["pkgnames", prefix])?;
-        Ok(out.lines().map(str::to_string).collect())
-    }
-
     /// Downloads one package into `debs/`, returning the file and its size.
     fn download_once(&self, package: &str) -> Result<(PathBuf, u64)> {
         let debs = self.dir.join("debs");

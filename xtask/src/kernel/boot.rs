@@ -80,7 +80,9 @@ pub fn qemu_command(kernel: &Kernel, fetched: &Fetched, initramfs: &Path) -> Com
     }
     cmd.arg("-append").arg(
         format!(
-            "console={} quiet panic=-1 {}",
+            // An out-of-memory kill would leave /init's cases waiting for the boot's time-out;
+            // a panic ends the boot at once (panic=-1 reboots, and -no-reboot exits qemu).
+            "console={} quiet panic=-1 sysctl.vm.panic_on_oom=1 {}",
             kernel.console, kernel.append
         )
         .trim_end(),

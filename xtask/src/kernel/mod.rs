@@ -86,107 +86,45 @@ pub fn kernels_dir() -> PathBuf {
 }
 
 /// The kernel image in `dir` (and the name of its package), downloading it first if need be.
-/// The metapackage names the current version; when the archive's pool does not serve that
-/// one (it answers 404 for trixie's ppc64el and s390x 6.12.117 here), older versions of the
-/// same flavour still in the suite's index are tried, newest first.
+/// Exactly the release the table pins, never another: when the suite no longer serves it, the
+/// error names it and the version the flavour's metapackage depends on now, so that the row
+/// and the README change together rather than a test silently booting something else.
 fn cached_kernel(apt: &Apt, kernel: &Kernel, dir: &Path) -> Result<(String, u64)> {
+    let versioned = format!("{}{}", kernel.image_package, kernel.release);
     let name_file = dir.join("package");
-    if let Ok(name) = fs::read_to_string(&name_file)
+    if fs::read_to_string(&name_file).is_ok_and(|name| name == versioned)
         && dir.join("image").is_file()
         && (kernel.dtb.is_none() || dir.join("dtb").is_file())
     {
-        return Ok((name, 0));
+        return Ok((versioned, 0));
     }
-    let current = apt.depends_on(kernel.package, "linux-image-")?;
-    let flavour = kernel
-        .package
-        .strip_prefix("linux-image-")
-        .ok_or_else(|| format!("{} is not a linux-image-* metapackage", kernel.package))?;
-    let mut candidates = vec![current.clone()];
-    let mut older: Vec<String> = apt
-        .package_names("linux-image-")?
+    let (deb, size) = apt.download(&versioned).map_err(|e| {
+        let now = apt
+            .depends_on(kernel.package, "linux-image-")
+            .unwrap_or_else(|e| format!("unknown ({e})"));
+        format!(
+            "{versioned} ({}, {}), the kernel xtask::ARCHES pins for {}, cannot be downloaded: \
+             {e}; {} now depends on {now}: move the row and the README to a release the \
+             suite serves",
+            kernel.suite,
+            apt.arch(),
+            kernel.name,
+            kernel.package
+        )
+    })?;
+    let patterns: Vec<&str> = [Some(kernel.image), kernel.dtb]
         .into_iter()
-        .filter(|name| name != &current && same_flavour(name, flavour))
+        .flatten()
         .collect();
-    older.sort_by(|a, b| natural_cmp(b, a));
-    candidates.extend(older);
-    let mut errors = Vec::new();
-    for versioned in candidates {
-        let holder = format!(
-            "{}{}",
-            kernel.image_package,
-            versioned.strip_prefix("linux-image-").unwrap_or(&versioned)
-        );
-        match apt.download(&holder) {
-            Ok((deb, size)) => {
-                let patterns: Vec<&str> = [Some(kernel.image), kernel.dtb]
-                    .into_iter()
-                    .flatten()
-                    .collect();
-                let files = deb::extract(&deb, &patterns);
-                let _ = fs::remove_file(&deb);
-                let files = files?;
-                fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-                for (name, bytes) in ["image", "dtb"].into_iter().zip(&files) {
-                    write_file(&dir.join(name), bytes)?;
-                }
-                write_file(&name_file, holder.as_bytes())?;
-                return Ok((holder, size));
-            }
-            Err(e) => errors.push(e),
-        }
+    let files = deb::extract(&deb, &patterns);
+    let _ = fs::remove_file(&deb);
+    let files = files?;
+    fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    for (name, bytes) in ["image", "dtb"].into_iter().zip(&files) {
+        write_file(&dir.join(name), bytes)?;
     }
-    Err(format!(
-        "no kernel of {} ({}, {}) could be downloaded: {}",
-        kernel.package,
-        kernel.suite,
-        apt.arch(),
-        errors.join("; ")
-    ))
-}
-
-/// Whether `name` is `linux-image-<version>-<flavour>` for exactly this flavour: the part
-/// between is a version (digits, dots, `+debNN`, a `-NN` ABI), not another flavour such as
-/// `-cloud` or `-rt` that shares the suffix.
-fn same_flavour(name: &str, flavour: &str) -> bool {
-    let Some(version) = name
-        .strip_prefix("linux-image-")
-        .and_then(|rest| rest.strip_suffix(flavour))
-        .and_then(|rest| rest.strip_suffix('-'))
-    else {
-        return false;
-    };
-    version.starts_with(|c: char| c.is_ascii_digit())
-        && !version
-            .split('-')
-            .skip(1)
-            .any(|part| part.starts_with(|c: char| !c.is_ascii_digit()))
-        && !version.ends_with("-dbg")
-}
-
-/// Compares digit runs as numbers (`6.12.117` after `6.12.99`).
-fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
-    fn chunks(s: &str) -> Vec<(u64, String)> {
-        let mut out = Vec::new();
-        let mut rest = s;
-        while !rest.is_empty() {
-            let digits = rest
-                .find(|c: char| !c.is_ascii_digit())
-                .unwrap_or(rest.len());
-            if digits > 0 {
-                out.push((rest[..digits].parse().unwrap_or(u64::MAX), String::new()));
-                rest = &rest[digits..];
-            } else {
-                let text = rest
-                    .find(|c: char| c.is_ascii_digit())
-                    .unwrap_or(rest.len());
-                out.push((0, rest[..text].to_string()));
-                rest = &rest[text..];
-            }
-        }
-        out
-    }
-    chunks(a).cmp(&chunks(b))
+    write_file(&name_file, versioned.as_bytes())?;
+    Ok((versioned, size))
 }
 
 /// A file of a package for the host's architecture (or for all), from the cache or the archive.
@@ -202,32 +140,4 @@ fn host_debian_arch() -> Result<String> {
         .output()
         .map_err(|e| format!("dpkg --print-architecture: {e}"))?;
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn flavours() {
-        assert!(same_flavour("linux-image-6.12.117+deb13-arm64", "arm64"));
-        assert!(same_flavour("linux-image-6.1.0-50-686", "686"));
-        assert!(!same_flavour(
-            "linux-image-6.12.117+deb13-cloud-arm64",
-            "arm64"
-        ));
-        assert!(!same_flavour(
-            "linux-image-6.12.117+deb13-arm64-16k",
-            "arm64"
-        ));
-        assert!(!same_flavour("linux-image-6.12.117+deb13-686-pae", "686"));
-        assert!(!same_flavour("linux-image-arm64", "arm64"));
-    }
-
-    #[test]
-    fn versions_newest_first() {
-        let mut v = ["6.12.99+deb13", "6.12.117+deb13", "6.12.107+deb13"];
-        v.sort_by(|a, b| natural_cmp(b, a));
-        assert_eq!(v, ["6.12.117+deb13", "6.12.107+deb13", "6.12.99+deb13"]);
-    }
 }
