@@ -17,16 +17,19 @@ mod trials;
 use std::time::Duration;
 
 pub use process::{
-    Ended, Pause, children, poll, run_bounded, status_field, wait_bounded, wait_until_in_syscall,
+    Ended, HeldOrphans, InsideScript, Pause, children, poll, run_bounded, status_field,
+    wait_bounded, wait_until_in_syscall,
 };
-pub use runner::{Runner, native_sleep_syscall, require_tool, with_hostile_signal_state};
+pub use runner::{
+    Runner, native_arches, native_sleep_syscall, require_tool, with_hostile_signal_state,
+};
 pub use strace::{observed_syscalls, startup_syscalls, strace_calls};
-pub use trials::{Scenario, run_on_every_arch, run_trials};
+pub use trials::{Scenario, on_every_arch, on_native_arches, run_on_every_arch, run_trials};
 pub use xtask::procfs::{ProcStat, proc_stat};
 pub use xtask::{ARCHES, Arch};
 
 /// Every wait in the suite is bounded by this: a broken pause fails a test, never hangs it.
-pub const PATIENCE: Duration = Duration::from_secs(30);
+pub const PATIENCE: Duration = Duration::from_secs(60);
 
 /// The exact line pause prints for `-v`.
 pub fn version_line() -> String {

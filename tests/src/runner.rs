@@ -1,11 +1,11 @@
-//! How the host runs one architecture's binary: natively where its kernel can, under
-//! qemu-user otherwise, and with what signal state it starts.
+//! How the host runs one architecture's binary: natively for the rows the table says this
+//! host's kernel runs (failing if it cannot), under qemu-user otherwise, and with what signal
+//! state it starts.
 
 use std::ffi::{OsStr, OsString};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Mutex;
 
 use crate::{Arch, Pause};
 
@@ -113,36 +113,40 @@ impl Runner {
     }
 }
 
-/// The host's own architecture runs natively; so does the one its kernel also runs (386 on
-/// amd64, arm on arm64) where the kernel has that compat mode built in, which exercises the
-/// real kernel's 32-bit signal frames rather than qemu's. Probed once per binary.
+/// The rows this host's kernel runs itself (`Arch::runs_on_node` of the host's row): its own
+/// architecture's and the one its kernel also runs (386 on amd64, arm on arm64). Empty on a
+/// host whose architecture we do not ship.
+pub fn native_arches() -> impl Iterator<Item = &'static Arch> {
+    Arch::host().into_iter().flat_map(Arch::runs_on_node)
+}
+
+/// Whether `arch`'s binaries run on the host kernel itself: exactly the `native_arches` rows,
+/// which exercise the real kernel's (32-bit, for the compat row) signal frames rather than
+/// qemu's, and which the native-only checks rely on. A compat row this kernel refuses to
+/// execute fails here, naming why, rather than quietly moving under qemu and losing those
+/// checks without a word.
 fn runs_natively(arch: &Arch, binary: &Path) -> bool {
-    static PROBED: Mutex<Vec<(PathBuf, bool)>> = Mutex::new(Vec::new());
-    let Some(host) = Arch::host() else {
-        return false;
-    };
-    if !host.runs_on_node().any(|a| a == arch) {
+    if !native_arches().any(|a| a == arch) {
         return false;
     }
-    if arch.goarch == host.goarch {
-        return true;
-    }
-    let mut probed = PROBED.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((_, native)) = probed.iter().find(|(path, _)| path == binary) {
-        return *native;
-    }
-    let native = Command::new(binary)
-        .arg("-v")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !native {
-        eprintln!(
-            "note: this kernel cannot run {} binaries; they run under qemu",
-            arch.name
+    let host = Arch::host().expect("a native row implies a host row");
+    if arch.goarch != host.goarch {
+        let why = match Command::new(binary).arg("-v").output() {
+            Ok(out) if out.status.success() => return true,
+            Ok(out) => format!("`{} -v`: {}", binary.display(), out.status),
+            Err(e) => format!("exec {}: {e}", binary.display()),
+        };
+        let mode = match host.name {
+            "amd64" => "IA-32 emulation is off (CONFIG_IA32_EMULATION, or ia32_emulation=0)",
+            _ => "32-bit compat mode (CONFIG_COMPAT) is off",
+        };
+        panic!(
+            "this host is {} but its kernel cannot execute the {} binary ({why}): its {mode}. \
+             The table runs {} natively on {} nodes; run the suite on a kernel that can",
+            host.name, arch.name, arch.name, host.name
         );
     }
-    probed.push((binary.to_path_buf(), native));
-    native
+    true
 }
 
 /// The absolute path of `tool`, or a panic that names the Debian package providing it.

@@ -32,7 +32,10 @@ fn inherited_blocked_mask_as_init(runner: &Runner) {
     with_hostile_signal_state(&mut cmd);
     let pause = Pause::from_command_as_init(runner, cmd);
     pause.wait_until_sleeping();
-    pause.run_inside("i=0; while [ $i -lt 60 ]; do (exit 0) & i=$((i+1)); done");
+    // Held, they are pause's for certain before any can exit: only its reaping can empty
+    // its children afterwards.
+    let held = pause.hold_orphans(60);
+    held.release();
     pause.wait_until_childless();
     pause.wait_until_sleeping();
     let ended = pause.stop_with(SIGTERM);

@@ -1,10 +1,11 @@
 //! Storms: 20,000 orphans in waves with SIGCHLD floods and SIGSTOP/SIGCONT between them, and
-//! SIGTERM in the middle of a wave. On amd64 natively and arm64 under qemu. Nothing is lost:
-//! every orphan is reaped and pause exits 0 with its one line.
+//! SIGTERM in the middle of endless waves, with orphans held pending. On amd64 natively and
+//! arm64 under qemu. Nothing is lost: every orphan is reaped and pause exits 0 with its one
+//! line.
 
-use libc::{SIGCHLD, SIGCONT, SIGSTOP, SIGTERM};
+use libc::{SIGCHLD, SIGCONT, SIGKILL, SIGSTOP, SIGTERM};
 use pause_tests::{GOT_SIGTERM, PATIENCE, Pause, Runner, poll, wait_bounded};
-use std::time::Duration;
+use std::os::unix::process::ExitStatusExt;
 
 const WAVES: usize = 20;
 const PER_WAVE: usize = 1000;
@@ -22,14 +23,21 @@ fn waves_with_floods_and_stops(runner: &Runner) {
     let pause = runner.spawn_as_init(&[]);
     pause.wait_until_sleeping();
     for wave in 0..WAVES {
-        let mut maker = orphan_wave(&pause, PER_WAVE);
         if wave % 4 == 1 {
-            // Stopped while a wave lands: the zombies wait for it.
+            // A wave lands on a stopped pause: all its zombies wait for it (a stopped pause
+            // reaps nothing, and the maker has exited, handing them over).
             pause.signal(SIGSTOP);
             poll("pause to stop", || (pause.state() == 'T').then_some(()));
+            let mut maker = orphan_wave(&pause, PER_WAVE);
             assert!(wait_bounded(&mut maker, PATIENCE).success());
+            let zombies = pause.children().iter().filter(|c| c.state == 'Z').count();
+            assert!(
+                zombies >= PER_WAVE,
+                "{zombies} zombies wait for the stopped pause, not the wave's {PER_WAVE}"
+            );
             pause.signal(SIGCONT);
         } else {
+            let mut maker = orphan_wave(&pause, PER_WAVE);
             for _ in 0..500 {
                 pause.signal(SIGCHLD);
             }
@@ -44,26 +52,35 @@ fn waves_with_floods_and_stops(runner: &Runner) {
     assert_eq!(ended.stderr, GOT_SIGTERM);
 }
 
+/// SIGTERM once the first, second and third wave have landed, with the waves still coming
+/// and orphans pending for certain: exit 0 with the one line, and the waves' loop, which never
+/// ends by itself, ended with the namespace.
 fn sigterm_in_the_middle_of_a_wave(runner: &Runner) {
-    for round in 0..3 {
+    for landed in 1..=3 {
         let pause = runner.spawn_as_init(&[]);
         pause.wait_until_sleeping();
-        // Wave after wave, 20,000 orphans in all, landing as fast as they can be made.
+        let held = pause.hold_orphans(20);
+        // Wave after wave without end, a line as each lands: the wave's maker has exited,
+        // handing its zombies to pause.
         let script = format!(
-            "i=0; while [ $i -lt {WAVES} ]; do {} {PER_WAVE}; i=$((i+1)); done",
+            r#"trap 'exec sh -c "$0" "$0"' EXIT
+            while :; do {} {PER_WAVE} >/dev/null && echo landed; done"#,
             env!("CARGO_BIN_EXE_orphans")
         );
-        let mut waves = pause.spawn_inside(&script);
-        // SIGTERM while orphans are waiting to be reaped: the first wave, then later ones.
-        poll("a wave to land on pause", || {
-            (!pause.children().is_empty()).then_some(())
-        });
-        std::thread::sleep(Duration::from_millis(40 * round));
+        let mut waves = pause.start_inside(&script);
+        waves.wait_for_lines(landed);
+        held.assert_held(&pause);
         let ended = pause.stop_with(SIGTERM);
-        assert_eq!(ended.status.code(), Some(0), "round {round}: {ended:?}");
-        assert_eq!(ended.stderr, GOT_SIGTERM, "round {round}");
-        // The namespace died with its init, and the waves' shell with it.
-        wait_bounded(&mut waves, PATIENCE);
+        assert_eq!(ended.status.code(), Some(0), "after {landed}: {ended:?}");
+        assert_eq!(ended.stderr, GOT_SIGTERM, "after {landed}");
+        // Only the namespace's end (SIGKILL to all in it, re-raised by nsenter) ends the loop;
+        // the EXIT trap restarts it should a fork be refused as the namespace goes.
+        let status = waves.wait();
+        assert_eq!(
+            status.signal(),
+            Some(SIGKILL),
+            "after {landed}: the waves ended by themselves ({status}), not with the namespace"
+        );
     }
 }
 
