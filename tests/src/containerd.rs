@@ -1,11 +1,17 @@
 //! A private containerd (its CRI plugin serving the kubelet's API), the host's or another
 //! release's, under a temporary directory and torn down on drop.
 
-use crate::containers::{output_of, run_ok};
+use crate::containers::{RUNC_VERSION, assert_version, output_of, run_ok};
 use crate::{poll, require_tool};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+
+/// The host's containerd, as the README's matrix states it (Debian bookworm's `containerd`).
+pub const CONTAINERD_VERSION: &str = "1.6.20";
+
+/// Debian trixie's containerd, as the README's matrix states it.
+pub const TRIXIE_CONTAINERD_VERSION: &str = "1.7.24";
 
 /// A private containerd (its CRI plugin serving the kubelet's API) under a temp directory.
 pub struct Containerd {
@@ -17,11 +23,27 @@ pub struct Containerd {
 /// Which containerd to start and how it reaches registries.
 #[derive(Default)]
 pub struct ContainerdSetup {
-    /// The directory of another containerd's binaries (containerd, ctr, its shim), such as
-    /// trixie's 1.7; the host's (Debian containerd) otherwise.
+    /// The directory of another containerd's binaries (containerd, ctr, its shim): trixie's
+    /// 1.7 (`ContainerdSetup::trixie`), the only other one with a stated version; the host's
+    /// (Debian containerd) otherwise.
     pub bin_dir: Option<PathBuf>,
     /// The CRI plugin's registry `config_path`: a `HOST:PORT/hosts.toml` per registry.
     pub registry_hosts: Option<PathBuf>,
+}
+
+impl ContainerdSetup {
+    /// Debian trixie's containerd (1.7), fetched if this machine has not yet.
+    pub fn trixie() -> ContainerdSetup {
+        ContainerdSetup {
+            bin_dir: Some(trixie_bin_dir()),
+            ..Default::default()
+        }
+    }
+}
+
+/// Where trixie's containerd, ctr and shim are.
+fn trixie_bin_dir() -> PathBuf {
+    crate::debian::trixie("containerd").join("usr/bin")
 }
 
 impl Containerd {
@@ -30,13 +52,22 @@ impl Containerd {
         Containerd::start_with(sandbox_image, ContainerdSetup::default())
     }
 
+    /// Fails unless the containerd it starts, and the runc its shim runs (the first on PATH:
+    /// neither containerd ships one), are the versions the README's matrix states.
     pub fn start_with(sandbox_image: &str, setup: ContainerdSetup) -> Containerd {
-        if setup.bin_dir.is_none() {
-            require_tool("containerd", "containerd");
-            require_tool("containerd-shim-runc-v2", "containerd");
-            require_tool("ctr", "containerd");
-        }
-        require_tool("runc", "runc");
+        let (containerd, expected) = match &setup.bin_dir {
+            None => {
+                require_tool("containerd-shim-runc-v2", "containerd");
+                require_tool("ctr", "containerd");
+                (require_tool("containerd", "containerd"), CONTAINERD_VERSION)
+            }
+            Some(dir) if *dir == trixie_bin_dir() => {
+                (dir.join("containerd"), TRIXIE_CONTAINERD_VERSION)
+            }
+            Some(dir) => panic!("no stated version for the containerd in {}", dir.display()),
+        };
+        assert_version(&containerd, expected);
+        assert_version(&require_tool("runc", "runc"), RUNC_VERSION);
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path().display();
         let registry = match &setup.registry_hosts {
@@ -75,11 +106,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
 {registry}"#
         );
         fs::write(dir.path().join("config.toml"), config).unwrap();
-        let bin = |name: &str| match &setup.bin_dir {
-            Some(dir) => dir.join(name),
-            None => PathBuf::from(name),
-        };
-        let mut command = Command::new(bin("containerd"));
+        let mut command = Command::new(&containerd);
         if let Some(bin_dir) = &setup.bin_dir {
             // containerd finds its shim on PATH: the one shipped with it.
             command.env("PATH", crate::debian::path_with(&[bin_dir]));

@@ -2,11 +2,63 @@
 //! its own storage, runc with its own state (the private containerd is in containerd.rs). Each
 //! piece lives in its own temporary directory and is torn down on drop.
 
-use crate::{PATIENCE, poll, require_tool, wait_bounded};
+use crate::{PATIENCE, children, poll, proc_stat, require_tool, wait_bounded};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 use xtask::elf::ElfFacts;
+
+/// The runc the README's matrix states for the host (Debian bookworm's `runc`): what runs the
+/// runc sandboxes, podman's containers and containerd's.
+pub const RUNC_VERSION: &str = "1.1.5";
+
+/// The podman the README's matrix states (Debian bookworm's `podman`).
+pub const PODMAN_VERSION: &str = "4.3.1";
+
+/// The version `program --version` reports: the first word that is a number (a leading `v`
+/// dropped), as runc (`runc version 1.1.5+ds1`), podman (`podman version 4.3.1`), containerd
+/// (`containerd github.com/containerd/containerd 1.6.20~ds1 ...`) and runsc (`runsc version
+/// 0.0~20221219.0`) print it.
+pub fn reported_version(program: &Path) -> String {
+    reported_version_by(program, &["--version"])
+}
+
+/// The same for a program that tells its version otherwise (`oras version`, `cosign version`).
+pub fn reported_version_by(program: &Path, args: &[&str]) -> String {
+    let out = stdout_of(Command::new(program).args(args));
+    out.split_whitespace()
+        .map(|w| {
+            w.strip_prefix('v')
+                .filter(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
+                .unwrap_or(w)
+        })
+        .find(|w| w.starts_with(|c: char| c.is_ascii_digit()))
+        .unwrap_or_else(|| panic!("{} {args:?} names no version:\n{out}", program.display()))
+        .to_string()
+}
+
+/// Fails unless `program` reports version `expected`, naming both: exactly that, or with only a
+/// packaging suffix after it (Debian's `+ds1` or `~ds1`; gVisor's release number `.0`), never
+/// another number (1.1.15 is not 1.1.1).
+pub fn assert_version(program: &Path, expected: &str) {
+    assert_version_by(program, &["--version"], expected);
+}
+
+/// `assert_version` for a program that tells its version otherwise (`oras version`).
+pub fn assert_version_by(program: &Path, args: &[&str], expected: &str) {
+    let found = reported_version_by(program, args);
+    let same = found.strip_prefix(expected).is_some_and(|rest| {
+        rest.is_empty()
+            || rest == ".0"
+            || (rest.starts_with(['+', '~']) && rest[1..].starts_with(|c: char| c.is_alphabetic()))
+    });
+    assert!(
+        same,
+        "{}: expected version {expected}, found {found}",
+        program.display()
+    );
+}
 
 /// The image archive `cargo xtask dist` wrote.
 pub fn image_archive() -> PathBuf {
@@ -92,6 +144,150 @@ pub fn busybox_rootfs(dir: &Path) -> PathBuf {
     rootfs
 }
 
+/// How many orphans a sandbox test leaves in the sandbox's PID namespace and holds there at
+/// once, until it releases them itself.
+pub const HELD_ORPHANS: usize = 30;
+
+/// A shell script for a process in a sandbox's PID namespace: it leaves `n` orphans there, each
+/// a `<sleep> 3600` that lives until the test kills it, and only then prints `made N: PID...`
+/// (N counted from the PIDs it got; PIDs as the namespace numbers them). Each sleep is started
+/// by a subshell that exits at once (a command substitution handing back `$!`), so the kernel
+/// has reparented it to the namespace's init before the loop goes on; its stdio is /dev/null,
+/// so nothing waits for it to end.
+pub fn held_orphans_script(n: usize, sleep: &str) -> String {
+    format!(
+        "pids=; i=0; while [ $i -lt {n} ]; do \
+         pids=\"$pids $({sleep} 3600 </dev/null >/dev/null 2>&1 & echo $!)\"; i=$((i + 1)); \
+         done; set -- $pids; echo \"made $#:$pids\""
+    )
+}
+
+/// The orphans' PIDs (in their namespace) from the whole `made N: PID...` line in `output`,
+/// once it is there; fails unless N is the number of PIDs listed.
+pub fn made_orphans(output: &str) -> Option<Vec<i32>> {
+    let line = output
+        .split_inclusive('\n')
+        .find(|l| l.starts_with("made ") && l.ends_with('\n'))?;
+    let (count, pids) = line["made ".len()..].split_once(':')?;
+    let pids: Vec<i32> = pids
+        .split_whitespace()
+        .map(|p| p.parse().unwrap_or_else(|e| panic!("{line:?}: {p:?}: {e}")))
+        .collect();
+    assert_eq!(count.parse::<usize>().ok(), Some(pids.len()), "{line:?}");
+    Some(pids)
+}
+
+/// The PIDs of host process `pid` in each PID namespace from the host's down to its own
+/// (`NSpid` in /proc/PID/status), or None once it is gone.
+pub fn nspid(pid: i32) -> Option<Vec<i32>> {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find_map(|l| l.strip_prefix("NSpid:"))?;
+    line.split_whitespace().map(|p| p.parse().ok()).collect()
+}
+
+/// Fails unless host process `pid` is PID 1 of a PID namespace of its own, one level below the
+/// host's: NSpid is "<host PID> 1".
+pub fn assert_pid_1_of_its_namespace(pid: i32) {
+    let ids = nspid(pid).unwrap_or_else(|| panic!("process {pid} is gone"));
+    assert!(
+        ids.len() == 2 && ids[1] == 1,
+        "process {pid} is not PID 1 of its own PID namespace: NSpid {ids:?}"
+    );
+}
+
+/// The signals held orphans are released with, in turn: each ends a `sleep` (none is one that
+/// a background job of a non-interactive shell ignores, as SIGINT and SIGQUIT are).
+const RELEASE_SIGNALS: [i32; 6] = [
+    libc::SIGKILL,
+    libc::SIGTERM,
+    libc::SIGHUP,
+    libc::SIGUSR1,
+    libc::SIGALRM,
+    libc::SIGUSR2,
+];
+
+/// Fails unless pause (host PID `pause`) holds exactly the orphans `made`, `wanted` of them, all
+/// alive: its children, as the host's /proc lists them, are those PIDs of its namespace and no
+/// others, none a zombie. Returns their host PIDs.
+pub fn assert_holds_exactly(pause: i32, made: &[i32], wanted: usize) -> Vec<i32> {
+    assert_eq!(
+        made.len(),
+        wanted,
+        "the app made {} orphans, not {wanted}: {made:?}",
+        made.len()
+    );
+    let held = children(pause);
+    let mut adopted: Vec<(i32, i32, char)> = held
+        .iter()
+        .map(|c| {
+            let inner = nspid(c.pid).and_then(|ids| ids.last().copied());
+            (inner.unwrap_or(-1), c.pid, c.state)
+        })
+        .collect();
+    adopted.sort();
+    let mut expected = made.to_vec();
+    expected.sort();
+    let inner: Vec<i32> = adopted.iter().map(|a| a.0).collect();
+    assert_eq!(
+        inner,
+        expected,
+        "pause (host PID {pause}) holds {} children, not the {wanted} orphans made \
+         (PIDs in its namespace; (PID, host PID, state) of its children: {adopted:?})",
+        adopted.len()
+    );
+    let dead: Vec<_> = adopted
+        .iter()
+        .filter(|a| matches!(a.2, 'Z' | 'X'))
+        .collect();
+    assert!(
+        dead.is_empty(),
+        "held orphans already ended (PID, host PID, state): {dead:?}"
+    );
+    adopted.iter().map(|a| a.1).collect()
+}
+
+/// Releases pause's held orphans (`host_pids`, as `assert_holds_exactly` returned them): kill(2)
+/// from the host on each, with the release signals in turn, then waits until pause has no child
+/// left (a died but unreaped orphan stays its child, as a zombie) and is itself still there.
+/// Fails naming how many are left, how many are zombies (died, never reaped: pause's fault) and
+/// how many still live (not ended by their signal).
+pub fn release_and_see_reaped(pause: i32, host_pids: &[i32]) {
+    for (pid, signo) in host_pids.iter().zip(RELEASE_SIGNALS.iter().cycle()) {
+        // SAFETY: kill(2) on a child of pause that is alive and unreaped (it only ends by this
+        // signal), so the PID cannot have been reused.
+        let rc = unsafe { libc::kill(*pid, *signo) };
+        assert_eq!(
+            rc,
+            0,
+            "kill({pid}, {signo}): {}",
+            std::io::Error::last_os_error()
+        );
+    }
+    // The deadline only guards against a hang: what passes is pause with no child at all.
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let left = children(pause);
+        let pause_state = proc_stat(pause).map(|s| s.state);
+        assert!(
+            matches!(pause_state, Some(state) if state != 'Z' && state != 'X'),
+            "pause (host PID {pause}) ended while its orphans were released: {pause_state:?}"
+        );
+        if left.is_empty() {
+            return;
+        }
+        if Instant::now() > deadline {
+            let zombies = left.iter().filter(|c| c.state == 'Z').count();
+            panic!(
+                "{} of {} released orphans never reaped: {zombies} zombies, {} still alive ({left:?})",
+                left.len(),
+                host_pids.len(),
+                left.len() - zombies
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// podman with storage, run state and configuration of its own (see platform notes: vfs,
 /// runc, cgroupfs, file events, and rlimits this sandbox allows).
 pub struct Podman {
@@ -99,8 +295,10 @@ pub struct Podman {
 }
 
 impl Podman {
+    /// Fails unless the podman it runs, and the runc that podman runs, are the versions the
+    /// README's matrix states.
     pub fn isolated() -> Podman {
-        require_tool("podman", "podman");
+        assert_version(&require_tool("podman", "podman"), PODMAN_VERSION);
         require_tool("runc", "runc");
         let dir = tempfile::tempdir().unwrap();
         fs::write(
@@ -113,7 +311,15 @@ impl Podman {
              runtime = \"runc\"\n",
         )
         .unwrap();
-        Podman { dir }
+        let podman = Podman { dir };
+        // The runc podman really runs: the first of its configured paths that exists.
+        let runc = stdout_of(
+            podman
+                .cmd()
+                .args(["info", "--format", "{{.Host.OCIRuntime.Path}}"]),
+        );
+        assert_version(Path::new(runc.trim()), RUNC_VERSION);
+        podman
     }
 
     pub fn cmd(&self) -> Command {
@@ -169,6 +375,24 @@ impl Podman {
         )
     }
 
+    /// Starts a busybox app container (`import_busybox` first) in `pod`, whose PID namespace it
+    /// shares, with `options` (such as `--security-opt`s) for `podman run`: it leaves `n` held
+    /// orphans there and sleeps on. Returns their PIDs in that namespace once it has printed them.
+    pub fn hold_orphans(&self, pod: &str, n: usize, options: &[&str]) -> Vec<i32> {
+        let script = format!("{}; exec sleep 3600", held_orphans_script(n, "sleep"));
+        let id = stdout_of(
+            self.cmd()
+                .args(["run", "--detach", "--pod", pod])
+                .args(options)
+                .args(["localhost/busybox:test", "sh", "-c", &script]),
+        );
+        let id = id.trim();
+        poll(&format!("app {id} to make its orphans"), || {
+            let logs = output_of(self.cmd().args(["logs", id]));
+            made_orphans(&String::from_utf8_lossy(&logs.stdout))
+        })
+    }
+
     /// Imports a busybox rootfs as `localhost/busybox:test`.
     pub fn import_busybox(&self) {
         let rootfs = busybox_rootfs(self.dir.path());
@@ -209,11 +433,14 @@ pub struct Runc {
 }
 
 impl Runc {
+    /// The host's runc, which must be the version the README states (RUNC_VERSION).
     pub fn isolated() -> Runc {
-        Runc::isolated_with(require_tool("runc", "runc"))
+        let runc = require_tool("runc", "runc");
+        assert_version(&runc, RUNC_VERSION);
+        Runc::isolated_with(runc)
     }
 
-    /// A runc other than the host's (trixie's 1.1.15, say).
+    /// A runc other than the host's (trixie's 1.1.15, say: its caller checks its version).
     pub fn isolated_with(binary: PathBuf) -> Runc {
         let state = tempfile::tempdir().unwrap();
         let suffix = state

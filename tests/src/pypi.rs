@@ -23,7 +23,7 @@ pub fn tool(package: &str, version: &str, binary: &str) -> PathBuf {
     if path.exists() {
         return path;
     }
-    let python = crate::require_tool("python3", "python3-venv");
+    let python = python_with_venv();
     run(Command::new(python).args(["-m", "venv"]).arg(&venv));
     run(Command::new(venv.join("bin/pip"))
         .args(["install", "--quiet", "--disable-pip-version-check"])
@@ -34,4 +34,20 @@ pub fn tool(package: &str, version: &str, binary: &str) -> PathBuf {
 
 fn run(cmd: &mut Command) {
     crate::run_bounded(cmd, INSTALL_PATIENCE);
+}
+
+/// The `python3` on PATH, once it is known to make virtualenvs with pip in them: `venv` and
+/// `ensurepip`, which Debian's python3 leaves to the package python3-venv (a pyenv or
+/// upstream build has both).
+fn python_with_venv() -> PathBuf {
+    let python = crate::require_tool("python3", "python3");
+    let probe =
+        crate::containers::output_of(Command::new(&python).args(["-c", "import venv, ensurepip"]));
+    assert!(
+        probe.status.success(),
+        "{} has no venv with pip: install the Debian package python3-venv ({})",
+        python.display(),
+        String::from_utf8_lossy(&probe.stderr).trim()
+    );
+    python
 }

@@ -2,7 +2,8 @@
 //! with its storage in a temporary directory, stopped on drop. It has no referrers API, so
 //! referrers reach it through the OCI referrers tag schema (`sha256-<hex>` tags).
 
-use crate::debian::trixie_tool;
+use crate::containers::assert_version;
+use crate::debian::{TRIXIE_DISTRIBUTION_VERSION, trixie_tool};
 use crate::{PATIENCE, poll};
 use std::fs;
 use std::io::{Read, Write};
@@ -40,6 +41,7 @@ pub const ACCEPT_MANIFESTS: &str = "application/vnd.oci.image.index.v1+json, \
 impl Registry {
     pub fn start() -> Registry {
         let binary = trixie_tool("docker-registry", "usr/bin/docker-registry");
+        assert_version(&binary, TRIXIE_DISTRIBUTION_VERSION);
         let dir = tempfile::tempdir().unwrap();
         // A port the kernel just handed out: free unless another process grabs it in the
         // moment between here and the registry's bind.

@@ -6,7 +6,7 @@
 use pause_tests::containerd::{Containerd, ContainerdSetup};
 use pause_tests::containers::{output_of, run_ok, stdout_of};
 use pause_tests::cri::{connect, run_sandbox, runtime, sandbox_config, stop_and_remove};
-use pause_tests::debian::trixie;
+use pause_tests::debian::trixie_oras_dir;
 use pause_tests::registry::{
     ACCEPT_MANIFESTS, Registry, archive_blob, archive_entries, readme_commands, readme_cwd,
     run_readme_command,
@@ -24,7 +24,7 @@ fn sha256(bytes: &[u8]) -> String {
 /// A registry holding what the README's publish commands pushed.
 pub fn published() -> (Registry, PathBuf) {
     let registry = Registry::start();
-    let oras = trixie("oras").join("usr/bin");
+    let oras = trixie_oras_dir(); // fails unless it is the version the README states
     let cwd = readme_cwd();
     for command in readme_commands("publish") {
         let out = run_readme_command(&command, &registry.host(), &[&oras], cwd.path(), &[]);
@@ -171,16 +171,17 @@ fn pinned_sandbox_image(registry: &Registry) -> String {
 
 #[test]
 fn containerd_1_6_pulls_platforms_and_runs_a_sandbox_from_the_registry() {
-    pulls_platforms_and_runs_a_sandbox(None);
+    pulls_platforms_and_runs_a_sandbox(ContainerdSetup::default());
 }
 
 #[test]
 fn containerd_1_7_pulls_platforms_and_runs_a_sandbox_from_the_registry() {
-    pulls_platforms_and_runs_a_sandbox(Some(trixie("containerd").join("usr/bin")));
+    pulls_platforms_and_runs_a_sandbox(ContainerdSetup::trixie());
 }
 
-/// With the host's containerd (1.6), or the one in `bin_dir`.
-fn pulls_platforms_and_runs_a_sandbox(bin_dir: Option<PathBuf>) {
+/// With the host's containerd (1.6), or trixie's (1.7); `Containerd::start_with` fails unless
+/// containerd and runc are the versions the README states.
+fn pulls_platforms_and_runs_a_sandbox(setup: ContainerdSetup) {
     let (registry, _) = published();
     let scratch = tempfile::tempdir().unwrap();
     let hosts = registry_hosts(scratch.path(), &registry);
@@ -195,7 +196,7 @@ fn pulls_platforms_and_runs_a_sandbox(bin_dir: Option<PathBuf>) {
         &image,
         ContainerdSetup {
             registry_hosts: Some(hosts.clone()),
-            bin_dir,
+            ..setup
         },
     );
     // Nothing imported: RunPodSandbox pulls the pinned digest through the registry config.

@@ -2,9 +2,12 @@
 //! containers joining its namespaces, and as podman's infra container (the CRI path through
 //! containerd is in cri.rs; the archive itself is in image.rs).
 
-use pause_tests::containers::{Podman, Runc, archive_ref, busybox_rootfs, run_ok, stdout_of};
+use pause_tests::containers::{
+    HELD_ORPHANS, Podman, Runc, archive_ref, assert_holds_exactly, assert_pid_1_of_its_namespace,
+    busybox_rootfs, held_orphans_script, made_orphans, release_and_see_reaped, run_ok, stdout_of,
+};
 use pause_tests::{
-    GOT_SIGTERM, PATIENCE, children, native_sleep_syscall, poll, require_tool, wait_bounded,
+    GOT_SIGTERM, PATIENCE, native_sleep_syscall, poll, require_tool, wait_bounded,
     wait_until_in_syscall,
 };
 use serde_json::{Value, json};
@@ -50,6 +53,7 @@ fn runc_sandbox_shared_with_app_containers() {
     let mut sandbox_run = runc.spawn_run(&sandbox, "sandbox", work);
     let pause = runc.pid("sandbox");
     wait_until_in_syscall(pause, native_sleep_syscall()); // the (native) pause asleep
+    assert_pid_1_of_its_namespace(pause);
 
     // Two app containers from one busybox rootfs: a web server, and a client that looks around.
     let rootfs = busybox_rootfs(work);
@@ -61,23 +65,26 @@ fn runc_sandbox_shared_with_app_containers() {
         &["httpd", "-f", "-p", "127.0.0.1:8080", "-h", "/www"],
     );
     let mut server_run = runc.spawn_run(&server, "server", work);
+    // The client looks around, then leaves orphans that live until the test releases them,
+    // and prints their PIDs once it has made them all.
+    let client_script = format!(
+        "ps -o pid,user,comm; echo host=$(hostname); \
+         for i in $(seq 100); do wget -qO- http://127.0.0.1:8080/ && break; sleep 0.1; done; \
+         {}; exec sleep 3600",
+        held_orphans_script(HELD_ORPHANS, "sleep")
+    );
     let client = app_bundle(
         work,
         "client",
         &rootfs,
         pause,
-        &[
-            "sh",
-            "-c",
-            "ps -o pid,user,comm; echo host=$(hostname); \
-             for i in $(seq 100); do wget -qO- http://127.0.0.1:8080/ && break; sleep 0.1; done; \
-             for i in $(seq 20); do (sleep 1 &); done; echo orphaned; sleep 60",
-        ],
+        &["sh", "-c", &client_script],
     );
     let mut client_run = runc.spawn_run(&client, "client", work);
-    let out = poll("the client to report", || {
+    let (out, made) = poll("the client to report", || {
         let out = fs::read_to_string(work.join("client.out")).ok()?;
-        out.contains("orphaned").then_some(out)
+        let made = made_orphans(&out)?;
+        Some((out, made))
     });
     let lines: Vec<Vec<&str>> = out
         .lines()
@@ -96,12 +103,10 @@ fn runc_sandbox_shared_with_app_containers() {
         "no answer on 127.0.0.1:\n{out}"
     );
 
-    // The client's twenty orphans are pause's now; pause reaps every one.
-    let adopted = children(pause).len();
-    assert!(adopted >= 20, "only {adopted} orphans adopted by pause");
-    poll("pause to reap the orphans", || {
-        children(pause).is_empty().then_some(())
-    });
+    // The client's orphans are pause's now, exactly those and all alive; released from the
+    // host, pause reaps every one.
+    let held = assert_holds_exactly(pause, &made, HELD_ORPHANS);
+    release_and_see_reaped(pause, &held);
 
     runc.kill("sandbox", "TERM");
     let status = wait_bounded(&mut sandbox_run, PATIENCE);
@@ -195,6 +200,13 @@ fn podman_pod_with_our_infra_image() {
         lines.contains(&vec!["1", "pause"]),
         "pause is not PID 1 of the pod:\n{ps}"
     );
+    let pause = podman.pid(&podman.infra_id("pod"));
+    assert_pid_1_of_its_namespace(pause);
+
+    // An app container's orphans are pause's, exactly those and all alive, until released.
+    let made = podman.hold_orphans("pod", HELD_ORPHANS, &[]);
+    let held = assert_holds_exactly(pause, &made, HELD_ORPHANS);
+    release_and_see_reaped(pause, &held);
 
     // A pause that exits on SIGTERM ends the infra container with status 0, not with the 137
     // of the SIGKILL that follows the grace period.

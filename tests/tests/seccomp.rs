@@ -3,11 +3,14 @@
 //! rootfs, no_new_privs, this profile), while a profile without rt_sigaction makes pause exit 1
 //! as upstream does when it cannot install its SIGINT handler.
 
-use pause_tests::containers::{Podman, Runc, archive_ref, busybox_rootfs, run_ok, stdout_of};
+use pause_tests::containers::{
+    HELD_ORPHANS, Podman, Runc, archive_ref, assert_holds_exactly, assert_pid_1_of_its_namespace,
+    busybox_rootfs, held_orphans_script, made_orphans, release_and_see_reaped, run_ok, stdout_of,
+};
 use pause_tests::hardened::{hardened_bundle, profile, rules_for};
 use pause_tests::{
-    ARCHES, Arch, GOT_SIGTERM, PATIENCE, Runner, children, native_sleep_syscall, observed_syscalls,
-    poll, status_field, wait_bounded, wait_until_in_syscall,
+    ARCHES, Arch, GOT_SIGTERM, PATIENCE, Runner, native_sleep_syscall, observed_syscalls, poll,
+    status_field, wait_bounded, wait_until_in_syscall,
 };
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
@@ -96,8 +99,10 @@ fn hardened_sandbox_reaps_and_exits_0() {
     assert_eq!(status_field(pause, "Seccomp"), "2");
     assert_eq!(status_field(pause, "NoNewPrivs"), "1");
     assert_eq!(status_field(pause, "CapEff"), "0000000000000000");
+    assert_pid_1_of_its_namespace(pause);
 
-    // An app container (not under the profile) in the sandbox's PID namespace leaves orphans.
+    // An app container (not under the profile) in the sandbox's PID namespace leaves orphans
+    // that live until released, and says when it has made them all: pause holds exactly those.
     let rootfs = busybox_rootfs(work);
     let app = work.join("app");
     fs::create_dir_all(&app).unwrap();
@@ -108,7 +113,10 @@ fn hardened_sandbox_reaps_and_exits_0() {
     config["process"]["args"] = json!([
         "sh",
         "-c",
-        "for i in $(seq 50); do (sleep 1 &); done; sleep 60"
+        format!(
+            "{}; exec sleep 3600",
+            held_orphans_script(HELD_ORPHANS, "sleep")
+        )
     ]);
     config["root"] = json!({"path": rootfs, "readonly": true});
     for namespace in config["linux"]["namespaces"].as_array_mut().unwrap() {
@@ -118,12 +126,12 @@ fn hardened_sandbox_reaps_and_exits_0() {
     }
     fs::write(&path, serde_json::to_vec_pretty(&config).unwrap()).unwrap();
     let mut app_run = runc.spawn_run(&app, "app", work);
-    poll("pause to adopt the orphans", || {
-        (children(pause).len() >= 50).then_some(())
+    let made = poll("the app to make its orphans", || {
+        made_orphans(&fs::read_to_string(work.join("app.out")).ok()?)
     });
-    poll("pause to reap them all", || {
-        children(pause).is_empty().then_some(())
-    });
+    let held = assert_holds_exactly(pause, &made, HELD_ORPHANS);
+    // Released from the host; pause, under the profile, reaps every one.
+    release_and_see_reaped(pause, &held);
 
     runc.kill("hardened", "TERM");
     let status = wait_bounded(&mut sandbox, PATIENCE);
@@ -166,16 +174,19 @@ fn without_its_sleep_pause_exits_42_instead_of_spinning() {
 }
 
 /// podman: the profile on a pod's infra container, with no_new_privs so that the filter is
-/// loaded last (without it runc itself would need far more than pause does).
+/// loaded last (without it runc itself would need far more than pause does). The pod shares
+/// its PID namespace: pause is its PID 1 and reaps what an app container of the pod leaves.
 #[test]
 fn podman_infra_container_under_the_profile() {
     let podman = Podman::isolated();
     let pulled = stdout_of(podman.cmd().args(["pull", "--quiet"]).arg(archive_ref()));
+    podman.import_busybox();
     let profile = xtask::workspace_root().join("seccomp/pause.json");
     run_ok(
         podman
             .cmd()
             .args(["pod", "create", "--name", "hardened", "--network", "none"])
+            .args(["--share", "pid,ipc,net,uts"])
             .args(["--infra-image", pulled.trim()])
             .args(["--security-opt", "no-new-privileges", "--security-opt"])
             .arg(format!("seccomp={}", profile.display())),
@@ -185,6 +196,14 @@ fn podman_infra_container_under_the_profile() {
     wait_until_in_syscall(pid, native_sleep_syscall());
     assert_eq!(status_field(pid, "Seccomp"), "2");
     assert_eq!(status_field(pid, "NoNewPrivs"), "1");
+    assert_pid_1_of_its_namespace(pid);
+
+    // The app container runs under podman's default profile (pause's would not let its shell
+    // fork): the pod's --security-opt is the infra container's.
+    let made = podman.hold_orphans("hardened", HELD_ORPHANS, &[]);
+    let held = assert_holds_exactly(pid, &made, HELD_ORPHANS);
+    release_and_see_reaped(pid, &held);
+
     let (state, stderr) = podman.stop_pod("hardened");
     assert_eq!(state, "exited 0");
     assert_eq!(stderr, GOT_SIGTERM);

@@ -3,12 +3,13 @@
 //! transparency log). The signature verifies; a changed image pushed under the same tag does
 //! not, while the signed digest still does.
 
-use pause_tests::containers::output_of;
-use pause_tests::debian::trixie;
+use pause_tests::containers::{output_of, stdout_of};
+use pause_tests::debian::{trixie_cosign_dir, trixie_oras_dir};
 use pause_tests::registry::{
     Registry, archive_blob, archive_entries, readme_commands, readme_cwd, run_readme_command,
 };
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 use std::fs;
 use std::process::Command;
 
@@ -26,8 +27,9 @@ fn offline(command: &str) -> String {
 #[test]
 fn signed_index_verifies_and_a_changed_image_under_the_tag_does_not() {
     let registry = Registry::start();
-    let oras = trixie("oras").join("usr/bin");
-    let cosign = trixie("cosign").join("usr/bin");
+    // Both fail unless they are the versions the README states.
+    let oras = trixie_oras_dir();
+    let cosign = trixie_cosign_dir();
     let tools = [oras.as_path(), cosign.as_path()];
     let cwd = readme_cwd();
     // An empty password for the throwaway key; no prompt can reach a test.
@@ -66,15 +68,20 @@ fn signed_index_verifies_and_a_changed_image_under_the_tag_does_not() {
         "{}",
         String::from_utf8_lossy(&pushed.stderr)
     );
-    let resolved = output_of(
+    // What the tag names now, by oras (which must succeed: an empty answer is no digest).
+    let resolved = stdout_of(
         Command::new(oras.join("oras"))
             .arg("resolve")
             .arg(format!("{host}/pause:{version}")),
     );
-    let resolved = String::from_utf8_lossy(&resolved.stdout).trim().to_string();
-    assert_ne!(
-        resolved, index_digest,
-        "the tag still names the signed index"
+    let resolved = resolved.trim();
+    let changed_digest = format!(
+        "sha256:{:x}",
+        Sha256::digest(fs::read(&changed_path).unwrap())
+    );
+    assert_eq!(
+        resolved, changed_digest,
+        "the tag does not name the index just pushed under it (the signed one: {index_digest})"
     );
 
     // The README's verify command, on the moved tag: refused.
