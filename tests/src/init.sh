@@ -13,6 +13,9 @@
 mount -t proc proc /proc
 mount -t devtmpfs dev /dev
 mount -t tmpfs tmp /tmp
+# Only panics reach the console: a kernel warning printed in the middle of an `@@pause` line (an
+# RCU stall on a starved guest, say) would cut it in two.
+dmesg -n 1
 P=/pause
 
 # Makes $1 orphans of five kinds, each held: it blocks reading a line from the gate, then exits
@@ -34,9 +37,16 @@ while [ $i -lt $1 ]; do
     i=$((i + 1))
 done
 END
-# One burst of the storm: four orphans that end at once, each a zombie for pause to reap.
-cat >/tmp/burst.sh <<'END'
-(exit 1) & (exit 2) & sh -c 'kill -KILL $$' & true &
+# The storm: bursts of four orphans that end at once, each a zombie for pause to reap, one line
+# in /tmp/bursts per burst, for ever. When pause exits, the kernel first stops handing out PIDs
+# in its namespace and only then kills what is left: a fork failing in between makes the shell
+# exit, so it starts over instead, and only the kernel's SIGKILL can end it.
+cat >/tmp/storm.sh <<'END'
+trap 'exec sh /tmp/storm.sh' EXIT
+while :; do
+    (exit 1) & (exit 2) & sh -c 'kill -KILL $$' & true &
+    echo >>/tmp/bursts
+done
 END
 
 say() { echo "@@pause $*"; }
@@ -59,23 +69,31 @@ until_() {
     say timeout "condition=$(echo "$1" | tr -c 'a-zA-Z0-9$\n' _)"
     return 1
 }
-settle() { wait_for "$1" || true; }
+settle() {
+    wait_for "$1" && return 0
+    say guard-expired "condition=$(echo "$1" | tr -c 'a-zA-Z0-9$\n' _)"
+}
 
 status_field() { sed -n "s/^$2:[[:space:]]*//p" /proc/$1/status; }
 switches() { echo $(($(status_field $1 voluntary_ctxt_switches) + $(status_field $1 nonvoluntary_ctxt_switches))); }
-# Times the scheduler has put $1 on a CPU (the third field of schedstat): a wake-up counts here
-# the moment it runs, before the handler, so it cannot be missed by reading too early.
+# Times the scheduler has put $1 on a CPU (the third field of schedstat): it only grows, and a
+# wake-up counts here the moment it runs, before its handler.
 runs() { cut -d' ' -f3 /proc/$1/schedstat; }
 # utime + stime, in clock ticks.
 ticks() { sed 's/.*) //' /proc/$1/stat | awk '{ print $12 + $13 }'; }
 state() { sed 's/.*) //' /proc/$1/stat | cut -d' ' -f1; }
 sleeping() { read -r nr rest </proc/$1/syscall 2>/dev/null && [ "$nr" = "$SLEEP_NR" ]; }
-# Whether pause has been woken since `runs` read $2: put on a CPU since, or runnable now, or a
-# signal pending that will wake it (a signal is made pending before its target is woken).
-# Printed as key=value pairs for the host to judge.
+# Whether $1 is off the CPU: reading /proc/PID/syscall of a task that is not running waits until
+# it has really switched out; one still running reads "running".
+off_cpu() { read -r nr rest </proc/$1/syscall 2>/dev/null && [ "$nr" != running ]; }
+# Whether pause has been woken since `runs` read $2, for the host to judge: a signal pending
+# (made pending before its target is woken), or runnable, or put on a CPU since. Read in that
+# order: a wake-up under way when the reading starts is pending, or running, or has run by the
+# time the run count is read last; reading the count first would miss one that runs after it.
 wake_evidence() {
-    echo "runs_before=$2 runs_after=$(runs $1) state=$(state $1)" \
-        "sigpnd=$(status_field $1 SigPnd) shdpnd=$(status_field $1 ShdPnd)"
+    pnd="sigpnd=$(status_field $1 SigPnd) shdpnd=$(status_field $1 ShdPnd)"
+    st="state=$(state $1)"
+    echo "$pnd $st runs_before=$2 runs_after=$(runs $1)"
 }
 # One line per child of $1: its state letter and PID (comm, in parentheses, may hold spaces).
 children() {
@@ -156,27 +174,27 @@ init_cases() {
     say init-orphans made=$made landed=$landed left=$(nchildren $p) zombies=$(nzombies $p)
 
     # A stopped child: with SA_NOCLDSTOP neither its stop nor its continue wakes pause. The
-    # barrier for each is the child's own switch off the CPU that follows its notification of
-    # the parent (the kernel notifies, then schedules), so a wake-up it caused is already
-    # visible in pause's run count, state or pending signals: nothing to wait for after.
+    # barrier for each is the child off the CPU in its new state: the kernel notifies the parent
+    # before the stopping child switches out (do_signal_stop), and a continued child notifies
+    # it before it can sleep again (get_signal). A wake-up either caused is then already
+    # visible in pause's pending signals, state or run count: nothing to wait for after.
     hold_orphans $p 1
     c=$(children $p | awk '{ print $2 }')
-    settle 'grep -q "^State:.*S" /proc/$c/status'
+    until_ '[ "$(state $c)" = S ] && off_cpu $c && sleeping $p'
     r0=$(runs $p)
-    v=$(status_field $c voluntary_ctxt_switches)
     kill -STOP $c
-    until_ '[ "$(state $c)" = T ] && [ $(status_field $c voluntary_ctxt_switches) -gt $v ]'
+    until_ '[ "$(state $c)" = T ] && off_cpu $c'
     say init-stopped child_state=$(state $c) $(wake_evidence $p $r0)
     r0=$(runs $p)
-    v=$(status_field $c voluntary_ctxt_switches)
     kill -CONT $c
-    until_ '[ "$(state $c)" = S ] && [ $(status_field $c voluntary_ctxt_switches) -gt $v ]'
+    until_ '[ "$(state $c)" = S ] && off_cpu $c'
     say init-continued child_state=$(state $c) $(wake_evidence $p $r0)
     release_orphans 1
     settle '[ $(nchildren $p) -eq 0 ]'
     say init-stopped-reaped left=$(nchildren $p)
 
     # The control for the readings above and below: a signal pause handles does wake it.
+    until_ 'sleeping $p'
     r0=$(runs $p)
     kill -CHLD $p
     settle '[ $(runs $p) -gt $r0 ]'
@@ -194,9 +212,10 @@ init_cases() {
     for sig in HUP USR1 QUIT; do
         r0=$(runs $p)
         nsenter -t $p -p -- kill -$sig 1
+        sent=$?
         alive=no
         sleeping $p && alive=yes
-        say init-unhandled-$sig alive=$alive $(wake_evidence $p $r0)
+        say init-unhandled-$sig sent=$sent alive=$alive $(wake_evidence $p $r0)
     done
 
     kill -TERM $p
@@ -214,7 +233,7 @@ storm() {
     find_pause storm || return
     hold_orphans $p 20
     : >/tmp/bursts
-    nsenter -t $p -p -- sh -c 'while :; do sh /tmp/burst.sh; echo >>/tmp/bursts; done' 2>/dev/null &
+    nsenter -t $p -p -- sh /tmp/storm.sh 2>/dev/null &
     s=$!
     until_ '[ $(wc -l </tmp/bursts) -ge 3 ]'
     pending=$(nalive $p)

@@ -246,7 +246,8 @@ pub(super) const LOONG64_KERNELS: &[Kernel] = &[Kernel {
     machine: &["-M", "virt", "-cpu", "la464"],
     console: "ttyS0",
     append: "",
-    // 16K pages: 200 held orphans (a busybox sh each) do not fit in 256 MiB.
+    // At 256 MiB, 200 held orphans (a busybox sh each) ran this guest out of memory (its
+    // kernel also fails to reserve its 128 MiB CMA area there); the other rows fit.
     memory_mib: 512,
     firmware: Some(DebFile {
         suite: "trixie",
