@@ -21,29 +21,38 @@ pub struct Containerd {
 }
 
 /// Which containerd to start and how it reaches registries.
-#[derive(Default)]
 pub struct ContainerdSetup {
     /// The directory of another containerd's binaries (containerd, ctr, its shim): trixie's
-    /// 1.7 (`ContainerdSetup::trixie`), the only other one with a stated version; the host's
-    /// (Debian containerd) otherwise.
+    /// 1.7 (`ContainerdSetup::trixie`); the host's (Debian containerd) otherwise.
     pub bin_dir: Option<PathBuf>,
+    /// The version the README's matrix states for that containerd: `Containerd::start_with`
+    /// fails unless it reports this one.
+    pub version: &'static str,
     /// The CRI plugin's registry `config_path`: a `HOST:PORT/hosts.toml` per registry.
     pub registry_hosts: Option<PathBuf>,
 }
 
-impl ContainerdSetup {
-    /// Debian trixie's containerd (1.7), fetched if this machine has not yet.
-    pub fn trixie() -> ContainerdSetup {
+impl Default for ContainerdSetup {
+    /// The host's containerd (CONTAINERD_VERSION), with no registry configuration.
+    fn default() -> ContainerdSetup {
         ContainerdSetup {
-            bin_dir: Some(trixie_bin_dir()),
-            ..Default::default()
+            bin_dir: None,
+            version: CONTAINERD_VERSION,
+            registry_hosts: None,
         }
     }
 }
 
-/// Where trixie's containerd, ctr and shim are.
-fn trixie_bin_dir() -> PathBuf {
-    crate::debian::trixie("containerd").join("usr/bin")
+impl ContainerdSetup {
+    /// Debian trixie's containerd (TRIXIE_CONTAINERD_VERSION), fetched if this machine has not
+    /// yet.
+    pub fn trixie() -> ContainerdSetup {
+        ContainerdSetup {
+            bin_dir: Some(crate::debian::trixie("containerd").join("usr/bin")),
+            version: TRIXIE_CONTAINERD_VERSION,
+            ..Default::default()
+        }
+    }
 }
 
 impl Containerd {
@@ -55,18 +64,15 @@ impl Containerd {
     /// Fails unless the containerd it starts, and the runc its shim runs (the first on PATH:
     /// neither containerd ships one), are the versions the README's matrix states.
     pub fn start_with(sandbox_image: &str, setup: ContainerdSetup) -> Containerd {
-        let (containerd, expected) = match &setup.bin_dir {
+        let containerd = match &setup.bin_dir {
             None => {
                 require_tool("containerd-shim-runc-v2", "containerd");
                 require_tool("ctr", "containerd");
-                (require_tool("containerd", "containerd"), CONTAINERD_VERSION)
+                require_tool("containerd", "containerd")
             }
-            Some(dir) if *dir == trixie_bin_dir() => {
-                (dir.join("containerd"), TRIXIE_CONTAINERD_VERSION)
-            }
-            Some(dir) => panic!("no stated version for the containerd in {}", dir.display()),
+            Some(dir) => dir.join("containerd"),
         };
-        assert_version(&containerd, expected);
+        assert_version(&containerd, setup.version);
         assert_version(&require_tool("runc", "runc"), RUNC_VERSION);
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path().display();

@@ -2,11 +2,10 @@
 //! its own storage, runc with its own state (the private containerd is in containerd.rs). Each
 //! piece lives in its own temporary directory and is torn down on drop.
 
-use crate::{PATIENCE, children, poll, proc_stat, require_tool, wait_bounded};
+use crate::{PATIENCE, children, poll, poll_or_fail, proc_stat, require_tool, wait_bounded};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
 use xtask::elf::ElfFacts;
 
 /// The runc the README's matrix states for the host (Debian bookworm's `runc`): what runs the
@@ -195,21 +194,30 @@ pub fn assert_pid_1_of_its_namespace(pid: i32) {
     );
 }
 
-/// The signals held orphans are released with, in turn: each ends a `sleep` (none is one that
-/// a background job of a non-interactive shell ignores, as SIGINT and SIGQUIT are).
-const RELEASE_SIGNALS: [i32; 6] = [
-    libc::SIGKILL,
-    libc::SIGTERM,
-    libc::SIGHUP,
-    libc::SIGUSR1,
-    libc::SIGALRM,
-    libc::SIGUSR2,
+/// The signals held orphans are released with, in turn, each by its number and by the name
+/// `kill -s` takes: each ends a `sleep` (none is one that a background job of a
+/// non-interactive shell ignores, as SIGINT and SIGQUIT are).
+pub const RELEASE_SIGNALS: [(i32, &str); 6] = [
+    (libc::SIGKILL, "KILL"),
+    (libc::SIGTERM, "TERM"),
+    (libc::SIGHUP, "HUP"),
+    (libc::SIGUSR1, "USR1"),
+    (libc::SIGALRM, "ALRM"),
+    (libc::SIGUSR2, "USR2"),
 ];
+
+/// Fails unless pause (host PID `pause`) holds exactly the orphans `made`, `wanted` of them, all
+/// alive, then releases them from the host and fails unless pause, still there, reaps every
+/// one (`assert_holds_exactly`, then `release_and_see_reaped`).
+pub fn holds_exactly_then_reaps(pause: i32, made: &[i32], wanted: usize) {
+    let held = assert_holds_exactly(pause, made, wanted);
+    release_and_see_reaped(pause, &held);
+}
 
 /// Fails unless pause (host PID `pause`) holds exactly the orphans `made`, `wanted` of them, all
 /// alive: its children, as the host's /proc lists them, are those PIDs of its namespace and no
 /// others, none a zombie. Returns their host PIDs.
-pub fn assert_holds_exactly(pause: i32, made: &[i32], wanted: usize) -> Vec<i32> {
+fn assert_holds_exactly(pause: i32, made: &[i32], wanted: usize) -> Vec<i32> {
     assert_eq!(
         made.len(),
         wanted,
@@ -251,8 +259,8 @@ pub fn assert_holds_exactly(pause: i32, made: &[i32], wanted: usize) -> Vec<i32>
 /// left (a died but unreaped orphan stays its child, as a zombie) and is itself still there.
 /// Fails naming how many are left, how many are zombies (died, never reaped: pause's fault) and
 /// how many still live (not ended by their signal).
-pub fn release_and_see_reaped(pause: i32, host_pids: &[i32]) {
-    for (pid, signo) in host_pids.iter().zip(RELEASE_SIGNALS.iter().cycle()) {
+fn release_and_see_reaped(pause: i32, host_pids: &[i32]) {
+    for (pid, (signo, _)) in host_pids.iter().zip(RELEASE_SIGNALS.iter().cycle()) {
         // SAFETY: kill(2) on a child of pause that is alive and unreaped (it only ends by this
         // signal), so the PID cannot have been reused.
         let rc = unsafe { libc::kill(*pid, *signo) };
@@ -263,29 +271,28 @@ pub fn release_and_see_reaped(pause: i32, host_pids: &[i32]) {
             std::io::Error::last_os_error()
         );
     }
-    // The deadline only guards against a hang: what passes is pause with no child at all.
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        let left = children(pause);
-        let pause_state = proc_stat(pause).map(|s| s.state);
-        assert!(
-            matches!(pause_state, Some(state) if state != 'Z' && state != 'X'),
-            "pause (host PID {pause}) ended while its orphans were released: {pause_state:?}"
-        );
-        if left.is_empty() {
-            return;
-        }
-        if Instant::now() > deadline {
+    // What passes is pause with no child at all; the deadline only guards against a hang.
+    poll_or_fail(
+        || {
+            let pause_state = proc_stat(pause).map(|s| s.state);
+            assert!(
+                matches!(pause_state, Some(state) if state != 'Z' && state != 'X'),
+                "pause (host PID {pause}) ended while its orphans were released: {pause_state:?}"
+            );
+            let left = children(pause);
+            if left.is_empty() { Ok(()) } else { Err(left) }
+        },
+        |left| {
             let zombies = left.iter().filter(|c| c.state == 'Z').count();
-            panic!(
-                "{} of {} released orphans never reaped: {zombies} zombies, {} still alive ({left:?})",
+            format!(
+                "{} of {} released orphans never reaped: {zombies} zombies, {} still alive \
+                 ({left:?})",
                 left.len(),
                 host_pids.len(),
                 left.len() - zombies
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+            )
+        },
+    );
 }
 
 /// podman with storage, run state and configuration of its own (see platform notes: vfs,
@@ -376,16 +383,20 @@ impl Podman {
     }
 
     /// Starts a busybox app container (`import_busybox` first) in `pod`, whose PID namespace it
-    /// shares, with `options` (such as `--security-opt`s) for `podman run`: it leaves `n` held
-    /// orphans there and sleeps on. Returns their PIDs in that namespace once it has printed them.
-    pub fn hold_orphans(&self, pod: &str, n: usize, options: &[&str]) -> Vec<i32> {
+    /// shares: it leaves `n` held orphans there and sleeps on. Returns their PIDs in that
+    /// namespace once it has printed them.
+    pub fn hold_orphans(&self, pod: &str, n: usize) -> Vec<i32> {
         let script = format!("{}; exec sleep 3600", held_orphans_script(n, "sleep"));
-        let id = stdout_of(
-            self.cmd()
-                .args(["run", "--detach", "--pod", pod])
-                .args(options)
-                .args(["localhost/busybox:test", "sh", "-c", &script]),
-        );
+        let id = stdout_of(self.cmd().args([
+            "run",
+            "--detach",
+            "--pod",
+            pod,
+            "localhost/busybox:test",
+            "sh",
+            "-c",
+            &script,
+        ]));
         let id = id.trim();
         poll(&format!("app {id} to make its orphans"), || {
             let logs = output_of(self.cmd().args(["logs", id]));

@@ -93,9 +93,10 @@ pub fn path_with(dirs: &[&Path]) -> std::ffi::OsString {
     std::env::join_paths(all).unwrap()
 }
 
-/// trixie's runc 1.1.15 (fails unless it reports TRIXIE_RUNC_VERSION). It is linked against glibc 2.38 or later, newer than bookworm's, so it
-/// is given trixie's own loader and libraries (libc6, libseccomp2) by patchelf: the binary
-/// keeps running as itself, which runc needs to re-exec /proc/self/exe as its init.
+/// trixie's runc 1.1.15 (fails unless it reports TRIXIE_RUNC_VERSION). It is linked against
+/// glibc 2.38 or later, newer than bookworm's, so it is given trixie's own loader and libraries
+/// (libc6, libseccomp2) by patchelf: the binary keeps running as itself, which runc needs to
+/// re-exec /proc/self/exe as its init.
 pub fn trixie_runc() -> PathBuf {
     // The loader's name and the multiarch directory below are amd64's.
     let host = crate::Arch::host().map(|a| a.name);

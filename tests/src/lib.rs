@@ -17,8 +17,8 @@ mod trials;
 use std::time::Duration;
 
 pub use process::{
-    Ended, HeldOrphans, InsideScript, Pause, children, poll, run_bounded, status_field,
-    wait_bounded, wait_until_in_syscall,
+    Ended, HeldOrphans, InsideScript, Pause, children, poll, poll_or_fail, run_bounded,
+    status_field, wait_bounded, wait_until_in_syscall,
 };
 pub use runner::{
     Runner, native_arches, native_sleep_syscall, require_tool, with_hostile_signal_state,

@@ -166,7 +166,8 @@ impl Pause {
             // Drains to the end even once nobody counts any more: a full pipe would stall the
             // script in write(2), and a closed one would kill it with SIGPIPE, either of which
             // ends a storm that must still be running.
-            for line in BufReader::new(stdout).lines() {
+            // Raw bytes, split at each newline: a line that is not UTF-8 is still a line.
+            for line in BufReader::new(stdout).split(b'\n') {
                 if line.is_err() {
                     break;
                 }
@@ -322,24 +323,54 @@ impl Pause {
         children(self.pid)
     }
 
+    /// Waits until pause has exactly `count` children, all of them zombies: meant for a stopped
+    /// pause, which reaps nothing, so that their number can only grow towards `count` as they
+    /// are handed over. On time-out, fails with how many children there are, in what states.
+    pub fn wait_for_zombies(&self, count: usize) {
+        poll_or_fail(
+            || {
+                let children = self.children();
+                if children.len() == count && children.iter().all(|c| c.state == 'Z') {
+                    Ok(())
+                } else {
+                    Err(children)
+                }
+            },
+            |children| {
+                let zombies = children.iter().filter(|c| c.state == 'Z').count();
+                format!(
+                    "pause has {} children, {zombies} of them zombies, not {count} zombies \
+                     (states {})",
+                    children.len(),
+                    children.iter().map(|c| c.state).collect::<String>()
+                )
+            },
+        );
+    }
+
     /// Waits until pause has no children left at all: every orphan has exited and been
-    /// reaped. On time-out, fails with how many are left and how many are zombies.
+    /// reaped, and pause is still there (a pause that is gone has no children either). On
+    /// time-out, fails with how many are left and how many are zombies.
     pub fn wait_until_childless(&self) {
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            let left = self.children();
-            if left.is_empty() {
-                return;
-            }
-            if Instant::now() > deadline {
+        poll_or_fail(
+            || {
+                let state = proc_stat(self.pid).map(|s| s.state);
+                assert!(
+                    matches!(state, Some(s) if s != 'Z' && s != 'X'),
+                    "pause {} ended while its children were awaited: {state:?}",
+                    self.pid
+                );
+                let left = self.children();
+                if left.is_empty() { Ok(()) } else { Err(left) }
+            },
+            |left| {
                 let zombies = left.iter().filter(|c| c.state == 'Z').count();
-                panic!(
+                format!(
                     "{} children never reaped, {zombies} of them zombies",
                     left.len()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+                )
+            },
+        );
     }
 }
 
@@ -353,8 +384,13 @@ impl Drop for Pause {
     }
 }
 
-/// The most orphans one `hold_orphans` makes: its release writes one byte per orphan into the
-/// gate at once, and this many fit in a pipe of a single page, the least Linux gives one.
+/// The most orphans one `hold_orphans` makes, so that the release's write never blocks: it
+/// writes one byte per orphan into the gate at once, and this many fit in a pipe of a single
+/// 4 KiB page, the least Linux gives one. A bigger write would not deadlock while the orphans
+/// live (each reads its byte, draining the gate as the writer waits), but if they were gone
+/// (their namespace ended with pause) nobody would ever read it: the test holds a read end
+/// itself, so the write would neither fail with EPIPE nor return, and the test would hang
+/// where no deadline reaches.
 const MAX_HELD: usize = 4000;
 
 /// Run by `hold_orphans` inside pause's namespace as `sh -c HOLD_ORPHANS _ GATE N`: starts N
@@ -476,13 +512,25 @@ pub fn status_field(pid: i32, name: &str) -> String {
 
 /// Polls `check` every 10 ms until it yields a value; panics naming `what` after PATIENCE.
 pub fn poll<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    poll_or_fail(|| check().ok_or(()), |()| format!("waiting for {what}"))
+}
+
+/// Polls `check` every 10 ms until it yields `Ok`. The deadline, PATIENCE, only guards against
+/// a hang: past it, fails with what `failure` says of the last `Err`, the last state seen that
+/// was still not the one waited for.
+pub fn poll_or_fail<T, E>(
+    mut check: impl FnMut() -> Result<T, E>,
+    failure: impl FnOnce(E) -> String,
+) -> T {
     let deadline = Instant::now() + PATIENCE;
     loop {
-        if let Some(v) = check() {
-            return v;
+        match check() {
+            Ok(v) => return v,
+            Err(last) if Instant::now() >= deadline => {
+                panic!("timed out after {PATIENCE:?}: {}", failure(last))
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(10)),
         }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(10));
     }
 }
 

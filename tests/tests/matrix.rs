@@ -11,20 +11,20 @@
 
 use pause_tests::containerd::{Containerd, ContainerdSetup};
 use pause_tests::containers::{
-    HELD_ORPHANS, Runc, assert_holds_exactly, assert_pid_1_of_its_namespace, assert_version,
-    held_orphans_script, made_orphans, output_of, release_and_see_reaped, run_ok,
+    HELD_ORPHANS, RELEASE_SIGNALS, Runc, assert_pid_1_of_its_namespace, assert_version,
+    held_orphans_script, holds_exactly_then_reaps, made_orphans, output_of, run_ok,
 };
 use pause_tests::cri::{connect, run_sandbox, runtime, sandbox_config, stop_and_remove};
 use pause_tests::debian::{trixie, trixie_runc};
 use pause_tests::hardened::{hardened_bundle, profile_path};
 use pause_tests::{
-    Arch, GOT_SIGTERM, PATIENCE, poll, proc_stat, require_tool, status_field, wait_bounded,
+    Arch, GOT_SIGTERM, PATIENCE, poll, poll_or_fail, proc_stat, require_tool, status_field,
+    wait_bounded,
 };
 use serde_json::{Value, json};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 /// Debian bookworm's runsc, as the README's matrix states it.
 const RUNSC_VERSION: &str = "0.0~20221219";
@@ -44,8 +44,7 @@ fn orphans_held_then_reaped_by(pid: i32) {
     );
     let out = String::from_utf8_lossy(&out.stdout);
     let made = made_orphans(&out).unwrap_or_else(|| panic!("no `made` line: {out:?}"));
-    let held = assert_holds_exactly(pid, &made, HELD_ORPHANS);
-    release_and_see_reaped(pid, &held);
+    holds_exactly_then_reaps(pid, &made, HELD_ORPHANS);
 }
 
 #[test]
@@ -266,16 +265,14 @@ fn runsc_sandbox(runsc: &Path, version: &str) {
         );
     }
 
-    // Released, each by its PID with one of several signals, by one exec'd busybox kill each.
+    // Released, each by its PID with the release signals in turn, by one exec'd busybox kill
+    // per signal.
     let mut kills = String::new();
-    for (signal, nth) in ["KILL", "TERM", "HUP", "USR1", "ALRM", "USR2"]
-        .iter()
-        .zip(0..)
-    {
+    for ((_, signal), nth) in RELEASE_SIGNALS.iter().zip(0..) {
         let pids: Vec<String> = made
             .iter()
             .skip(nth)
-            .step_by(6)
+            .step_by(RELEASE_SIGNALS.len())
             .map(i32::to_string)
             .collect();
         if !pids.is_empty() {
@@ -285,27 +282,25 @@ fn runsc_sandbox(runsc: &Path, version: &str) {
     run_ok(runsc_cmd(&logs).args(["exec", &id, "/busybox", "sh", "-c", &format!("{kills}true")]));
     // Then none is left: `runsc ps` lists a zombie too, so only pause means all reaped. The
     // deadline only guards against a hang.
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        let table = ps();
-        assert!(
-            table.contains(&pause),
-            "pause is gone from runsc ps: {table:?}"
-        );
-        if table.len() == 1 {
-            break;
-        }
-        if Instant::now() > deadline {
+    poll_or_fail(
+        || {
+            let table = ps();
+            assert!(
+                table.contains(&pause),
+                "pause is gone from runsc ps: {table:?}"
+            );
+            if table.len() == 1 { Ok(()) } else { Err(table) }
+        },
+        |table| {
             let seen = states();
             let zombies = seen.iter().filter(|s| s.2.starts_with('Z')).count();
-            panic!(
+            format!(
                 "{} of {HELD_ORPHANS} released orphans never reaped, {zombies} of them zombies: \
                  {table:?}\n{seen:?}",
                 table.len() - 1
-            );
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+            )
+        },
+    );
 
     run_ok(runsc_cmd(&logs).args(["kill", &id, "TERM"]));
     let exit = wait_bounded(&mut sandbox, PATIENCE);

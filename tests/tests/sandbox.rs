@@ -3,8 +3,8 @@
 //! containerd is in cri.rs; the archive itself is in image.rs).
 
 use pause_tests::containers::{
-    HELD_ORPHANS, Podman, Runc, archive_ref, assert_holds_exactly, assert_pid_1_of_its_namespace,
-    busybox_rootfs, held_orphans_script, made_orphans, release_and_see_reaped, run_ok, stdout_of,
+    HELD_ORPHANS, Podman, Runc, archive_ref, assert_pid_1_of_its_namespace, busybox_rootfs,
+    held_orphans_script, holds_exactly_then_reaps, made_orphans, run_ok, stdout_of,
 };
 use pause_tests::{
     GOT_SIGTERM, PATIENCE, native_sleep_syscall, poll, require_tool, wait_bounded,
@@ -105,8 +105,7 @@ fn runc_sandbox_shared_with_app_containers() {
 
     // The client's orphans are pause's now, exactly those and all alive; released from the
     // host, pause reaps every one.
-    let held = assert_holds_exactly(pause, &made, HELD_ORPHANS);
-    release_and_see_reaped(pause, &held);
+    holds_exactly_then_reaps(pause, &made, HELD_ORPHANS);
 
     runc.kill("sandbox", "TERM");
     let status = wait_bounded(&mut sandbox_run, PATIENCE);
@@ -204,9 +203,8 @@ fn podman_pod_with_our_infra_image() {
     assert_pid_1_of_its_namespace(pause);
 
     // An app container's orphans are pause's, exactly those and all alive, until released.
-    let made = podman.hold_orphans("pod", HELD_ORPHANS, &[]);
-    let held = assert_holds_exactly(pause, &made, HELD_ORPHANS);
-    release_and_see_reaped(pause, &held);
+    let made = podman.hold_orphans("pod", HELD_ORPHANS);
+    holds_exactly_then_reaps(pause, &made, HELD_ORPHANS);
 
     // A pause that exits on SIGTERM ends the infra container with status 0, not with the 137
     // of the SIGKILL that follows the grace period.

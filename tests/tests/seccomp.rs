@@ -4,8 +4,8 @@
 //! as upstream does when it cannot install its SIGINT handler.
 
 use pause_tests::containers::{
-    HELD_ORPHANS, Podman, Runc, archive_ref, assert_holds_exactly, assert_pid_1_of_its_namespace,
-    busybox_rootfs, held_orphans_script, made_orphans, release_and_see_reaped, run_ok, stdout_of,
+    HELD_ORPHANS, Podman, Runc, archive_ref, assert_pid_1_of_its_namespace, busybox_rootfs,
+    held_orphans_script, holds_exactly_then_reaps, made_orphans, run_ok, stdout_of,
 };
 use pause_tests::hardened::{hardened_bundle, profile, rules_for};
 use pause_tests::{
@@ -129,9 +129,8 @@ fn hardened_sandbox_reaps_and_exits_0() {
     let made = poll("the app to make its orphans", || {
         made_orphans(&fs::read_to_string(work.join("app.out")).ok()?)
     });
-    let held = assert_holds_exactly(pause, &made, HELD_ORPHANS);
     // Released from the host; pause, under the profile, reaps every one.
-    release_and_see_reaped(pause, &held);
+    holds_exactly_then_reaps(pause, &made, HELD_ORPHANS);
 
     runc.kill("hardened", "TERM");
     let status = wait_bounded(&mut sandbox, PATIENCE);
@@ -200,9 +199,8 @@ fn podman_infra_container_under_the_profile() {
 
     // The app container runs under podman's default profile (pause's would not let its shell
     // fork): the pod's --security-opt is the infra container's.
-    let made = podman.hold_orphans("hardened", HELD_ORPHANS, &[]);
-    let held = assert_holds_exactly(pid, &made, HELD_ORPHANS);
-    release_and_see_reaped(pid, &held);
+    let made = podman.hold_orphans("hardened", HELD_ORPHANS);
+    holds_exactly_then_reaps(pid, &made, HELD_ORPHANS);
 
     let (state, stderr) = podman.stop_pod("hardened");
     assert_eq!(state, "exited 0");

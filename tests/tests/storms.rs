@@ -24,17 +24,16 @@ fn waves_with_floods_and_stops(runner: &Runner) {
     pause.wait_until_sleeping();
     for wave in 0..WAVES {
         if wave % 4 == 1 {
-            // A wave lands on a stopped pause: all its zombies wait for it (a stopped pause
-            // reaps nothing, and the maker has exited, handing them over).
+            // A wave lands on a stopped pause: all its zombies wait for it. Stopped, pause
+            // reaps nothing, so what it has now (zombies an earlier wave left) stays, and the
+            // wave can only add to it: exactly PER_WAVE more, every one a zombie (the maker
+            // exits only once all its children are, handing them over as it does).
             pause.signal(SIGSTOP);
             poll("pause to stop", || (pause.state() == 'T').then_some(()));
+            let before = pause.children().len();
             let mut maker = orphan_wave(&pause, PER_WAVE);
             assert!(wait_bounded(&mut maker, PATIENCE).success());
-            let zombies = pause.children().iter().filter(|c| c.state == 'Z').count();
-            assert!(
-                zombies >= PER_WAVE,
-                "{zombies} zombies wait for the stopped pause, not the wave's {PER_WAVE}"
-            );
+            pause.wait_for_zombies(before + PER_WAVE);
             pause.signal(SIGCONT);
         } else {
             let mut maker = orphan_wave(&pause, PER_WAVE);

@@ -2,30 +2,41 @@
 //! suite's storms (the `orphans` binary): both run it inside an init's PID namespace through
 //! nsenter, so that the kernel hands the init every zombie at once.
 
-/// Forks `n` children that exit at once, prints "ready" once all of them have, and returns:
-/// when the caller then exits, its `n` zombies go to the namespace's init together.
+/// Forks `n` children that exit at once, prints "ready" once every one of them is a zombie,
+/// and returns: when the caller then exits, its `n` zombies go to the namespace's init
+/// together, none of them still running.
 pub fn make_zombies(n: usize) -> Result<(), String> {
-    let mut pipe = [0; 2];
-    // SAFETY: pipe(2) into a two-int array.
-    if unsafe { libc::pipe(pipe.as_mut_ptr()) } != 0 {
-        return Err(format!("pipe: {}", std::io::Error::last_os_error()));
-    }
+    let mut pids = Vec::with_capacity(n);
     for _ in 0..n {
-        // SAFETY: the child only exits; its copy of the pipe's write end closes as it does.
+        // SAFETY: the child only exits.
         match unsafe { libc::fork() } {
             0 => unsafe { libc::_exit(0) },
             -1 => return Err(format!("fork: {}", std::io::Error::last_os_error())),
-            _ => {}
+            pid => pids.push(pid),
         }
     }
-    // The read end reports end-of-file only once every child's copy of the write end has
-    // closed, that is once every child has exited: no polling of /proc needed.
-    // SAFETY: closing our own write end, then reading one byte at a time into a local.
-    unsafe {
-        libc::close(pipe[1]);
-        let mut byte = 0u8;
-        while libc::read(pipe[0], (&mut byte as *mut u8).cast(), 1) > 0 {}
-        libc::close(pipe[0]);
+    // waitid(2) with WEXITED returns once the child has exited, that is once it is a zombie
+    // (exit_notify done), not merely past closing its files; WNOWAIT leaves it one, unreaped.
+    for pid in pids {
+        loop {
+            // SAFETY: waitid(2) on our own child, into a zeroed siginfo_t of our own.
+            let rc = unsafe {
+                let mut info: libc::siginfo_t = std::mem::zeroed();
+                libc::waitid(
+                    libc::P_PID,
+                    pid as libc::id_t,
+                    &mut info,
+                    libc::WEXITED | libc::WNOWAIT,
+                )
+            };
+            if rc == 0 {
+                break;
+            }
+            let e = std::io::Error::last_os_error();
+            if e.kind() != std::io::ErrorKind::Interrupted {
+                return Err(format!("waitid for child {pid}: {e}"));
+            }
+        }
     }
     println!("ready");
     Ok(())
