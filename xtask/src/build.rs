@@ -3,7 +3,7 @@
 //! clippy run over all of it. `cargo xtask` (src/main.rs) is the command line over these.
 
 use crate::elf::ElfFacts;
-use crate::{ARCHES, Arch, buildinfo, dist_dir, oci, release, target_dir, workspace_root};
+use crate::{ARCHES, Arch, buildinfo, dist_dir, oci, release, target_dir, tools, workspace_root};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -76,6 +76,19 @@ pub fn build_pause(features: &[&str], arches: &[&'static Arch]) -> Result {
 
 /// clippy over everything we write, warnings as errors.
 pub fn clippy() -> Result {
+    // The CRI client's build script runs protoc. Checking links nothing, so libseccomp-dev is
+    // not needed here (its crate's build script only asks pkg-config for the version).
+    if tools::find("protoc").is_none() {
+        if tools::is_root() && tools::find("apt-get").is_some() {
+            tools::apt_install("clippy", &["protobuf-compiler"])?;
+        } else {
+            return Err(
+                "cargo xtask clippy needs:\n  apt-get install protobuf-compiler \
+                 (protoc, for the CRI client's build)"
+                    .to_string(),
+            );
+        }
+    }
     ensure_toolchain()?;
     run(Command::new("rustup").args(["--quiet", "component", "add", "clippy"]))?;
     run(pause_cargo("clippy", &all()).args(["--", "-D", "warnings"]))?;

@@ -67,7 +67,7 @@ fn main() -> ExitCode {
         Task::Dist { arches } => selected(&arches).and_then(|arches| dist(&arches)),
         Task::Generate => generate(),
         Task::Clippy => clippy(),
-        Task::Test { args } => check_test_prerequisites()
+        Task::Test { args } => test_prerequisites()
             .and_then(|()| dist(&all()))
             .and_then(|()| test_builds())
             .and_then(|()| test(&args)),
@@ -131,32 +131,57 @@ fn generate() -> Result {
     Ok(())
 }
 
-/// Before any building: the suite needs root (PID namespaces, seccomp, containers) and a set of
-/// Debian packages; say everything that is missing at once.
-fn check_test_prerequisites() -> Result {
-    let mut problems = Vec::new();
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
-        problems.push(
-            "run as root: the suite makes PID namespaces, seccomp filters and containers"
-                .to_string(),
-        );
-    }
+/// Before any building: the suite needs root (PID namespaces, seccomp, containers), a set of
+/// Debian packages and cargo-nextest. As root where apt-get exists, installs whatever is
+/// missing, so that on a fresh machine the README's two commands are all there is to run;
+/// otherwise says everything that is missing at once.
+fn test_prerequisites() -> Result {
+    let root = tools::is_root();
     let missing = tools::missing_for_suite();
-    if !missing.is_empty() {
-        problems.push(format!("apt-get install {}", missing.join(" ")));
+    let nextest = || output(cargo().args(["nextest", "--version"])).is_ok();
+    let has_nextest = nextest();
+    if root && missing.is_empty() && has_nextest {
+        return Ok(());
     }
-    if output(cargo().args(["nextest", "--version"])).is_err() {
-        problems.push("cargo install --locked cargo-nextest".to_string());
-    }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(format!(
-            "cargo xtask test needs:\n  {}",
+    if !root || tools::find("apt-get").is_none() {
+        let mut problems = Vec::new();
+        if !root {
+            problems.push(
+                "run as root: the suite makes PID namespaces, seccomp filters and containers"
+                    .to_string(),
+            );
+        }
+        if !missing.is_empty() {
+            problems.push(format!("apt-get install {}", missing.join(" ")));
+        }
+        if !has_nextest {
+            problems.push("cargo install --locked cargo-nextest".to_string());
+        }
+        let hint = if !root && problems.len() > 1 {
+            "\n(as root where apt-get exists, cargo xtask test installs them itself)"
+        } else {
+            ""
+        };
+        return Err(format!(
+            "cargo xtask test needs:\n  {}{hint}",
             problems.join("\n  ")
-        ))
+        ));
     }
+    tools::apt_install("test", &missing)?;
+    if !has_nextest {
+        eprintln!("test: installing cargo-nextest (cargo install --locked cargo-nextest)");
+        run(cargo().args(["install", "--quiet", "--locked", "cargo-nextest"]))?;
+    }
+    // What an install did not bring (a program under another package's name on this release,
+    // a python3 that is not Debian's) fails here, not halfway through the suite.
+    let still = tools::missing_for_suite();
+    if !still.is_empty() {
+        return Err(format!("installed, yet still missing: {}", still.join(" ")));
+    }
+    if !nextest() {
+        return Err("installed cargo-nextest, yet `cargo nextest` does not run".to_string());
+    }
+    Ok(())
 }
 
 fn test(args: &[String]) -> Result {

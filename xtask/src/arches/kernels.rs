@@ -42,7 +42,7 @@ pub struct Kernel {
 /// Where a qemu-system program comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Qemu {
-    /// Installed from the host's own Debian release (`.ci/run` installs the package).
+    /// Installed from the host's own Debian release (`cargo xtask test` installs the package).
     Host {
         program: &'static str,
         package: &'static str,
