@@ -123,15 +123,6 @@ impl Pause {
         cmd
     }
 
-    /// Starts a shell script inside pause's PID namespace, in the background.
-    pub fn spawn_inside(&self, script: &str) -> Child {
-        self.command_inside("sh")
-            .args(["-c", script])
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("nsenter")
-    }
-
     /// Runs a shell script inside pause's PID namespace to its end; its background jobs
     /// outlive it and so become pause's orphans.
     pub fn run_inside(&self, script: &str) {
