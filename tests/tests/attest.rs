@@ -145,14 +145,7 @@ fn sbom_names_every_file_and_every_linked_crate() {
                     && ["STATIC_LINK", "GENERATED_FROM"]
                         .contains(&r["relationshipType"].as_str().unwrap())
             })
-            .map(|r| {
-                let p = package(r["relatedSpdxElement"].as_str().unwrap());
-                format!(
-                    "{} {}",
-                    p["name"].as_str().unwrap(),
-                    p["versionInfo"].as_str().unwrap()
-                )
-            })
+            .map(|r| name_and_version(package(r["relatedSpdxElement"].as_str().unwrap())))
             .collect();
         linked.sort();
         let tree = cargo_tree(arch.triple);
@@ -214,13 +207,7 @@ fn sbom_names_every_file_and_every_linked_crate() {
     let mut with_refs: Vec<String> = packages
         .iter()
         .filter(|p| p.get("externalRefs").is_some())
-        .map(|p| {
-            format!(
-                "{} {}",
-                p["name"].as_str().unwrap(),
-                p["versionInfo"].as_str().unwrap()
-            )
-        })
+        .map(name_and_version)
         .collect();
     with_refs.sort();
     assert_eq!(
@@ -390,4 +377,13 @@ fn both_are_oci_artifacts_whose_subject_is_the_image_index() {
             .iter()
             .all(|m| m.get("platform").is_some())
     );
+}
+
+/// An SPDX package as `cargo tree` names a crate: "name version".
+fn name_and_version(package: &Value) -> String {
+    format!(
+        "{} {}",
+        package["name"].as_str().unwrap(),
+        package["versionInfo"].as_str().unwrap()
+    )
 }
