@@ -3,12 +3,18 @@
 //! - syscall: number in x8, arguments in x0-x5; `svc 0`; result in x0, -4095..-1 being -errno.
 //! - entry: sp points at argc, 16-byte aligned (sp must always be).
 //! - signal return: the kernel honours SA_RESTORER and otherwise uses the vDSO's trampoline;
-//!   ours keeps the vDSO out of it, like musl does. Every frame is an rt frame: `restore_rt`.
-//! - sleep: there is no pause(2) in the generic syscall table: ppoll (see `arch/mod.rs`).
+//!   ours keeps the vDSO out of it, like musl does. Every frame is an rt frame: `restore_rt`
+//!   (`restorers!(rt: ...)` below).
+//! - sleep: no pause(2) in the generic syscall table: ppoll (`sleep_call!(ppoll: ...)` below).
 
-use linux_raw_sys::general::__NR_rt_sigreturn;
+use linux_raw_sys::general::{__NR_ppoll, __NR_rt_sigreturn};
+// The generic layout: handler, flags, restorer, mask.
+pub use linux_raw_sys::general::kernel_sigaction;
 // The design's syscall crate: the kernel clobbers nothing but x0 here, as sc declares.
 pub use sc::{syscall0, syscall1, syscall3, syscall4};
+
+sleep_call!(ppoll: __NR_ppoll);
+restorers!(rt: restore_rt);
 
 /// The ELF entry point.
 ///

@@ -6,10 +6,16 @@
 //! - entry: sp points at argc.
 //! - calls: sp 16-byte aligned.
 //! - signal return: the ABI has no SA_RESTORER; the kernel always returns through the vDSO's
-//!   trampoline, so there is nothing for us to provide.
-//! - sleep: no pause(2) in the generic syscall table: ppoll (see `arch/mod.rs`).
+//!   trampoline, so there is nothing for us to provide (`restorers!(none)` below).
+//! - sleep: no pause(2) in the generic syscall table: ppoll (`sleep_call!(ppoll: ...)` below).
 
 use core::arch::asm;
+use linux_raw_sys::general::__NR_ppoll;
+// The generic layout, without sa_restorer: handler, flags, mask.
+pub use linux_raw_sys::general::kernel_sigaction;
+
+sleep_call!(ppoll: __NR_ppoll);
+restorers!(none);
 
 /// The ELF entry point.
 ///

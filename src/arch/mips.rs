@@ -16,7 +16,13 @@
 //!   vDSO (arch/mips/vdso/sigreturn.S). o32 keeps the old signal frames
 //!   (CONFIG_TRAD_SIGNALS): a handler without SA_SIGINFO, as upstream installs them, returns
 //!   through the vDSO's sigreturn (4119); one with SA_SIGINFO through rt_sigreturn (4193).
-//! - sleep: pause(2) exists in the o32 table (4029).
+//!   Nothing for us to provide (`restorers!(none)` below).
+//! - sleep: pause(2) exists in the o32 table (4029; `sleep_call!(pause: ...)` below).
+
+use linux_raw_sys::general::__NR_pause;
+
+sleep_call!(pause: __NR_pause);
+restorers!(none);
 
 /// The ELF entry point.
 ///
@@ -62,3 +68,8 @@ pub unsafe extern "C" fn syscall(a0: usize, a1: usize, a2: usize, a3: usize, nr:
         ".set reorder",
     )
 }
+
+// What o32 and n64 share: IRIX's sigaction layout, and the wrappers over `syscall` above.
+#[path = "mips_shared.rs"]
+mod shared;
+pub use shared::{kernel_sigaction, syscall0, syscall1, syscall3, syscall4};

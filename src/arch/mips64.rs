@@ -13,7 +13,13 @@
 //! - signal return: MIPS has no SA_RESTORER. The kernel points ra at a trampoline in its
 //!   vDSO (arch/mips/vdso/sigreturn.S); n64 frames are always rt frames, with or without
 //!   SA_SIGINFO (`sig_uses_siginfo` is 1 without CONFIG_TRAD_SIGNALS), ended by rt_sigreturn.
-//! - sleep: pause(2) exists in the n64 table (5033).
+//!   Nothing for us to provide (`restorers!(none)` below).
+//! - sleep: pause(2) exists in the n64 table (5033; `sleep_call!(pause: ...)` below).
+
+use linux_raw_sys::general::__NR_pause;
+
+sleep_call!(pause: __NR_pause);
+restorers!(none);
 
 /// The ELF entry point.
 ///
@@ -58,3 +64,8 @@ pub unsafe extern "C" fn syscall(a0: usize, a1: usize, a2: usize, a3: usize, nr:
         ".set reorder",
     )
 }
+
+// What o32 and n64 share: IRIX's sigaction layout, and the wrappers over `syscall` above.
+#[path = "mips_shared.rs"]
+mod shared;
+pub use shared::{kernel_sigaction, syscall0, syscall1, syscall3, syscall4};

@@ -1,189 +1,105 @@
-//! One file per architecture, each exporting the same set:
+//! One file per architecture, stating everything about it that pause depends on, and each
+//! exporting the same set:
 //! - `_start`: the ELF entry point; hands the initial stack pointer to `crate::start`;
-//! - `syscall0`, `syscall1`, `syscall3`, `syscall4`: raw syscalls, returning -errno on failure
-//!   (MIPS: one `syscall` taking the number last, which the wrappers below call);
-//! - where the ABI has SA_RESTORER: `restore_rt` (ends an rt frame) and, where the kernel also
-//!   builds old-style frames, `restore` (ends one).
+//! - `syscall0`, `syscall1`, `syscall3`, `syscall4`: raw syscalls, returning -errno on failure;
+//! - `kernel_sigaction`: the kernel's `struct sigaction`, as rt_sigaction reads it;
+//! - `sleep_until_signal`, from the one `sleep_call!` line saying which call the arch sleeps in;
+//! - `set_restorer`, from the one `restorers!` line saying which signal-return trampolines the
+//!   arch has: none, `rt` only, or `old_style` and `rt`.
 //!
-//! What several arches share is written once below, chosen by `cfg`: how to sleep, and who
-//! provides the code a handler returns to.
+//! What the arches share is written once below and adapts to what each file declares, as in
+//! the kernel's nolibc (tools/include/nolibc/arch-*.h). `mips_shared.rs` is not an arch: it
+//! holds what the MIPS files both pick (IRIX's sigaction layout and the wrappers over their
+//! out-of-line syscall).
 
-#[cfg(target_arch = "x86_64")]
-#[path = "x86_64.rs"]
-mod imp;
-
-#[cfg(target_arch = "aarch64")]
-#[path = "aarch64.rs"]
-mod imp;
-
-#[cfg(target_arch = "arm")]
-#[path = "arm.rs"]
-mod imp;
-
-#[cfg(target_arch = "powerpc64")]
-#[path = "powerpc64.rs"]
-mod imp;
-
-#[cfg(target_arch = "s390x")]
-#[path = "s390x.rs"]
-mod imp;
-
-#[cfg(target_arch = "riscv64")]
-#[path = "riscv64.rs"]
-mod imp;
-
-#[cfg(target_arch = "x86")]
-#[path = "x86.rs"]
-mod imp;
-
-#[cfg(target_arch = "loongarch64")]
-#[path = "loongarch64.rs"]
-mod imp;
-
-#[cfg(target_arch = "mips64")]
-#[path = "mips64.rs"]
-mod imp;
-
-#[cfg(target_arch = "mips")]
-#[path = "mips.rs"]
-mod imp;
-
-#[cfg(not(any(
-    target_arch = "x86_64",
-    target_arch = "aarch64",
-    target_arch = "arm",
-    target_arch = "powerpc64",
-    target_arch = "s390x",
-    target_arch = "riscv64",
-    target_arch = "x86",
-    target_arch = "loongarch64",
-    target_arch = "mips64",
-    target_arch = "mips",
-)))]
-compile_error!(
-    "pause supports x86_64, aarch64, arm, powerpc64, s390x, riscv64, x86, loongarch64, mips64 \
-     and mips Linux"
-);
-
-#[cfg(not(any(target_arch = "mips", target_arch = "mips64")))]
-pub use imp::{syscall0, syscall1, syscall3, syscall4};
-
-/// MIPS makes every call through its one out-of-line sequence (see `mips64.rs` for why),
-/// which takes the number last, as the C argument after the four the kernel reads.
-#[cfg(any(target_arch = "mips", target_arch = "mips64"))]
-mod mips_calls {
-    use super::imp::syscall;
-
-    /// # Safety
-    /// The call must be sound for the kernel with these arguments.
-    pub unsafe fn syscall0(nr: usize) -> usize {
-        // SAFETY: forwarded to the caller.
-        unsafe { syscall(0, 0, 0, 0, nr) }
-    }
-
-    /// # Safety
-    /// The call must be sound for the kernel with these arguments.
-    pub unsafe fn syscall1(nr: usize, a0: usize) -> usize {
-        // SAFETY: forwarded to the caller.
-        unsafe { syscall(a0, 0, 0, 0, nr) }
-    }
-
-    /// # Safety
-    /// The call must be sound for the kernel with these arguments.
-    pub unsafe fn syscall3(nr: usize, a0: usize, a1: usize, a2: usize) -> usize {
-        // SAFETY: forwarded to the caller.
-        unsafe { syscall(a0, a1, a2, 0, nr) }
-    }
-
-    /// # Safety
-    /// The call must be sound for the kernel with these arguments.
-    pub unsafe fn syscall4(nr: usize, a0: usize, a1: usize, a2: usize, a3: usize) -> usize {
-        // SAFETY: forwarded to the caller.
-        unsafe { syscall(a0, a1, a2, a3, nr) }
-    }
-}
-#[cfg(any(target_arch = "mips", target_arch = "mips64"))]
-pub use mips_calls::{syscall0, syscall1, syscall3, syscall4};
-
-/// The kernel's `struct sigaction`, as rt_sigaction reads it.
-#[cfg(not(any(target_arch = "mips", target_arch = "mips64")))]
-pub use linux_raw_sys::general::kernel_sigaction;
-
-/// MIPS keeps IRIX's layout: an int of flags first, then the handler, then the mask
-/// (`__ARCH_HAS_IRIX_SIGACTION` in the kernel; glibc's and musl's MIPS `kernel_sigaction`).
-/// linux-raw-sys 0.12 gives MIPS the generic handler-first layout, which the kernel would read
-/// as flags from the handler's address and a handler from our flags: so ours.
-#[cfg(any(target_arch = "mips", target_arch = "mips64"))]
-#[repr(C)]
-#[allow(non_camel_case_types)]
-pub struct kernel_sigaction {
-    pub sa_flags: core::ffi::c_uint,
-    pub sa_handler_kernel: linux_raw_sys::general::__kernel_sighandler_t,
-    pub sa_mask: linux_raw_sys::general::kernel_sigset_t,
+/// Which call the arch waits in for a handler to run, with its number from the arch's own
+/// table: the shared code names no number, so it compiles for a table that lacks pause(2) (or,
+/// on a 32-bit arch with only 64-bit time, ppoll: `__NR_ppoll_time64` takes the same NULLs).
+/// - `pause`: pause(2), which returns -EINTR once a handler has run.
+/// - `ppoll`: for tables without pause(2), such as the generic one (asm-generic/unistd.h):
+///   ppoll with no descriptors, no timeout and no mask waits the same way, until a handler has
+///   run.
+macro_rules! sleep_call {
+    (pause: $nr:expr) => {
+        pub fn sleep_until_signal() -> isize {
+            // SAFETY: pause takes no arguments.
+            unsafe { $crate::arch::syscall0($nr as usize) as isize }
+        }
+    };
+    (ppoll: $nr:expr) => {
+        pub fn sleep_until_signal() -> isize {
+            // SAFETY: no descriptors, no timeout, no mask: nothing is read or written.
+            unsafe { $crate::arch::syscall4($nr as usize, 0, 0, 0, 0) as isize }
+        }
+    };
 }
 
-/// The generic syscall table (asm-generic/unistd.h) has no pause(2); ppoll with no descriptors,
-/// no timeout and no mask waits the same way, until a handler has run.
-#[cfg(any(
-    target_arch = "aarch64",
-    target_arch = "riscv64",
-    target_arch = "loongarch64"
-))]
-pub fn sleep_until_signal() -> isize {
-    // SAFETY: no descriptors, no timeout, no mask: nothing is read or written.
-    unsafe { syscall4(linux_raw_sys::general::__NR_ppoll as usize, 0, 0, 0, 0) as isize }
-}
-
-/// pause(2): returns -EINTR once a handler has run.
-#[cfg(not(any(
-    target_arch = "aarch64",
-    target_arch = "riscv64",
-    target_arch = "loongarch64"
-)))]
-pub fn sleep_until_signal() -> isize {
-    // SAFETY: pause takes no arguments.
-    unsafe { syscall0(linux_raw_sys::general::__NR_pause as usize) as isize }
-}
-
-/// The frame the kernel builds for a handler installed without SA_SIGINFO: old-style on these
-/// three, unwound by `sigreturn`...
-#[cfg(any(target_arch = "arm", target_arch = "s390x", target_arch = "x86"))]
-use imp::restore;
-/// ...while x86_64 and aarch64 only ever build rt frames.
-#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-use imp::restore_rt as restore;
-
-/// Points the handler's return at our own trampoline, of the flavour that matches the frame
-/// the kernel will build for `action`'s flags: getting it wrong corrupts every handler return,
-/// so it is chosen here, from the flags, rather than assumed. Keeping the return path in our
+/// Which trampolines the arch has for a handler to return through (a macro, not a constant the
+/// shared code matches on, because `sa_restorer` only exists in the ABIs that have
+/// SA_RESTORER: the code writing it can only compile in an arch that declares trampolines):
+/// - `none`: the ABI has no SA_RESTORER or ignores it, and the kernel returns through its own
+///   trampoline (in the vDSO or on the signal stack);
+/// - `rt`: the kernel only ever builds rt frames, ended by the one trampoline;
+/// - `old_style` and `rt`: a handler without SA_SIGINFO gets an old-style frame, unwound by
+///   `sigreturn`, and one with it an rt frame, unwound by `rt_sigreturn`.
+///
+/// `set_restorer` points the handler's return at our own trampoline, of the flavour that matches
+/// the frame the kernel will build for `action`'s flags: getting it wrong corrupts every handler
+/// return, so it is chosen from the flags rather than assumed. Keeping the return path in our
 /// own code (as glibc and musl do) means no dependence on a vDSO that `vdso=0` or an emulator
 /// may not provide; x86_64 and i386 kernels would deliver SIGSEGV without one.
-#[cfg(any(
-    target_arch = "x86_64",
-    target_arch = "aarch64",
-    target_arch = "arm",
-    target_arch = "s390x",
-    target_arch = "x86"
-))]
-pub fn set_restorer(action: &mut kernel_sigaction) {
-    use core::ffi::c_ulong;
-    use linux_raw_sys::general::{SA_RESTORER, SA_SIGINFO};
-    let trampoline = if action.sa_flags & SA_SIGINFO as c_ulong != 0 {
-        imp::restore_rt
-    } else {
-        restore
+macro_rules! restorers {
+    (none) => {
+        pub fn set_restorer(_: &mut $crate::arch::kernel_sigaction) {}
     };
-    action.sa_flags |= SA_RESTORER as c_ulong;
-    action.sa_restorer = Some(trampoline);
+    (rt: $rt:path) => {
+        restorers!(old_style: $rt, rt: $rt);
+    };
+    (old_style: $old_style:path, rt: $rt:path) => {
+        pub fn set_restorer(action: &mut $crate::arch::kernel_sigaction) {
+            use core::ffi::c_ulong;
+            use linux_raw_sys::general::{SA_RESTORER, SA_SIGINFO};
+            let trampoline = if action.sa_flags & SA_SIGINFO as c_ulong != 0 {
+                $rt
+            } else {
+                $old_style
+            };
+            action.sa_flags |= SA_RESTORER as c_ulong;
+            action.sa_restorer = Some(trampoline);
+        }
+    };
 }
 
-/// Nothing to do: these ABIs have no SA_RESTORER (riscv64, loongarch64, mips) or ignore it
-/// (powerpc64), and the kernel returns through its own vDSO trampoline.
-#[cfg(any(
-    target_arch = "powerpc64",
-    target_arch = "riscv64",
-    target_arch = "loongarch64",
-    target_arch = "mips64",
-    target_arch = "mips"
-))]
-pub fn set_restorer(_: &mut kernel_sigaction) {}
+/// Picks the target's file, one row per arch; any other arch is a compile error rather than a
+/// build that lacks its entry point and syscalls.
+macro_rules! arch_files {
+    ($($arch:literal => $file:literal,)*) => {
+        $(#[cfg_attr(target_arch = $arch, path = $file)])*
+        // Unknown arches skip it: their first error is then the one below, not a missing imp.rs.
+        #[cfg(any($(target_arch = $arch),*))]
+        mod imp;
+
+        #[cfg(not(any($(target_arch = $arch),*)))]
+        compile_error!(concat!(
+            "pause supports Linux on these target_arch only:",
+            $(" ", $arch,)*
+        ));
+    };
+}
+
+arch_files! {
+    "x86_64" => "x86_64.rs",
+    "aarch64" => "aarch64.rs",
+    "arm" => "arm.rs",
+    "powerpc64" => "powerpc64.rs",
+    "s390x" => "s390x.rs",
+    "riscv64" => "riscv64.rs",
+    "x86" => "x86.rs",
+    "loongarch64" => "loongarch64.rs",
+    "mips64" => "mips64.rs",
+    "mips" => "mips.rs",
+}
+
+pub use imp::{
+    kernel_sigaction, set_restorer, sleep_until_signal, syscall0, syscall1, syscall3, syscall4,
+};

@@ -9,10 +9,17 @@
 //!   entry point must set up (the kernel does not).
 //! - calls: r1 16-byte aligned, a 32-byte minimum frame whose back chain ends at 0.
 //! - signal return: the kernel ignores sa_restorer here and always returns through the vDSO's
-//!   trampoline (or one on the signal stack): nothing for us to provide.
-//! - sleep: pause(2) exists.
+//!   trampoline (or one on the signal stack): nothing for us to provide (`restorers!(none)`
+//!   below).
+//! - sleep: pause(2) exists (`sleep_call!(pause: ...)` below).
 
 use core::arch::asm;
+use linux_raw_sys::general::__NR_pause;
+// The generic layout: handler, flags, restorer (which the kernel ignores), mask.
+pub use linux_raw_sys::general::kernel_sigaction;
+
+sleep_call!(pause: __NR_pause);
+restorers!(none);
 
 /// The ELF entry point.
 ///

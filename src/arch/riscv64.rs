@@ -4,11 +4,17 @@
 //! - entry: sp points at argc. gp is not set up: lld relaxes nothing against it unless asked.
 //! - calls: sp 16-byte aligned.
 //! - signal return: the ABI has no SA_RESTORER; the kernel always returns through the vDSO's
-//!   trampoline, so there is nothing for us to provide.
-//! - sleep: no pause(2) in the generic syscall table: ppoll (see `arch/mod.rs`).
+//!   trampoline, so there is nothing for us to provide (`restorers!(none)` below).
+//! - sleep: no pause(2) in the generic syscall table: ppoll (`sleep_call!(ppoll: ...)` below).
 
+use linux_raw_sys::general::__NR_ppoll;
+// The generic layout, without sa_restorer: handler, flags, mask.
+pub use linux_raw_sys::general::kernel_sigaction;
 // The design's syscall crate: the kernel clobbers nothing but a0 here, as sc declares.
 pub use sc::{syscall0, syscall1, syscall3, syscall4};
+
+sleep_call!(ppoll: __NR_ppoll);
+restorers!(none);
 
 /// The ELF entry point.
 ///

@@ -9,11 +9,17 @@
 //! - signal return: the kernel honours SA_RESTORER and otherwise uses the vDSO's trampoline;
 //!   ours keeps the vDSO out of it, like glibc and musl do. A handler without SA_SIGINFO (as
 //!   upstream installs them) gets the old-style frame, unwound by sigreturn (119); one with
-//!   SA_SIGINFO gets an rt frame, unwound by rt_sigreturn (173).
-//! - sleep: pause(2) exists.
+//!   SA_SIGINFO gets an rt frame, unwound by rt_sigreturn (173): `restore` and `restore_rt`
+//!   (`restorers!(old_style: ..., rt: ...)` below).
+//! - sleep: pause(2) exists (`sleep_call!(pause: ...)` below).
 
 use core::arch::asm;
-use linux_raw_sys::general::{__NR_rt_sigreturn, __NR_sigreturn};
+use linux_raw_sys::general::{__NR_pause, __NR_rt_sigreturn, __NR_sigreturn};
+// The generic layout: handler, flags, restorer, mask.
+pub use linux_raw_sys::general::kernel_sigaction;
+
+sleep_call!(pause: __NR_pause);
+restorers!(old_style: restore, rt: restore_rt);
 
 /// The ELF entry point.
 ///

@@ -7,12 +7,17 @@
 //! - calls: rsp must be 16-byte aligned at the `call`.
 //! - signal return: the kernel requires SA_RESTORER here (no vDSO fallback) and delivers
 //!   SIGSEGV to a handler that was installed without one. Every frame is an rt frame, with or
-//!   without SA_SIGINFO: `restore_rt` ends them all.
-//! - sleep: pause(2) exists.
+//!   without SA_SIGINFO: `restore_rt` ends them all (`restorers!(rt: ...)` below).
+//! - sleep: pause(2) exists (`sleep_call!(pause: ...)` below).
 
-use linux_raw_sys::general::__NR_rt_sigreturn;
+use linux_raw_sys::general::{__NR_pause, __NR_rt_sigreturn};
+// The generic layout: handler, flags, restorer, mask.
+pub use linux_raw_sys::general::kernel_sigaction;
 // The design's syscall crate: its x86_64 back-end names rcx and r11, all the kernel clobbers.
 pub use sc::{syscall0, syscall1, syscall3, syscall4};
+
+sleep_call!(pause: __NR_pause);
+restorers!(rt: restore_rt);
 
 /// The ELF entry point.
 ///
