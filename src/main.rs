@@ -44,67 +44,67 @@ const HANDLER_FLAGS: u32 = if cfg!(feature = "siginfo-handlers") {
 /// # Safety
 /// `stack` must be the process's initial stack as the kernel laid it out.
 pub unsafe extern "C" fn start(stack: *const usize) -> ! {
-    // SAFETY: the kernel put argc and the argv array at the initial stack pointer.
-    unsafe {
-        let argc = *stack;
-        let argv = stack.add(1) as *const *const u8;
-        if args::asks_for_version(argc, argv) {
-            write(STDOUT, VERSION.as_bytes());
-            exit(0);
-        }
-
-        if arch::syscall0(__NR_getpid as usize) != 1 {
-            // Not an error: pause also sees use outside of infra containers.
-            write(STDERR, NOT_FIRST);
-        }
-
-        // While one of these handlers runs, the other two signals wait: a SIGTERM during the
-        // SIGINT message, or a SIGCHLD in the middle of it, cannot interleave a second write.
-        let ours = signal_bit(SIGINT) | signal_bit(SIGTERM) | signal_bit(SIGCHLD);
-        if !install_handler(SIGINT, shut_down, HANDLER_FLAGS, ours) {
-            exit(1);
-        }
-        if !install_handler(SIGTERM, shut_down, HANDLER_FLAGS, ours) {
-            exit(2);
-        }
-        // No SA_RESTART, as upstream. It would change nothing: the kernel never restarts
-        // pause or ppoll after a handler (both return EINTR either way), and nothing else
-        // here blocks.
-        if !install_handler(SIGCHLD, reap_children, SA_NOCLDSTOP | HANDLER_FLAGS, 0) {
-            exit(3);
-        }
-
-        // A blocked mask survives execve: whoever started us (a runtime, a shim, a shell) may
-        // have left these blocked, and then SIGTERM would never stop us and no orphan would
-        // ever be reaped. Only these three: the rest of the mask is the caller's business.
-        // After the handlers, so that a SIGTERM already pending reaches ours (exit 0 with the
-        // line) rather than the default action. A refusal (a profile without the call) leaves
-        // the mask as upstream would run with.
-        unblock(ours);
-
-        // The sleep only ever returns EINTR. Anything else means the call itself is refused
-        // (say, by a seccomp profile) and looping on it would burn a CPU for the life of the
-        // pod: stop with upstream's "cannot happen" message instead.
-        while arch::sleep_until_signal() == -(EINTR as isize) {}
-        write(STDERR, LOOP_ENDED);
-        exit(42)
+    // SAFETY: the kernel put argc at the initial stack pointer and argv[0..argc] right after
+    // it, each pointing to a NUL-terminated string, then NULL.
+    if unsafe { args::asks_for_version(*stack, stack.add(1) as *const *const u8) } {
+        write(STDOUT, VERSION.as_bytes());
+        exit(0);
     }
+
+    // SAFETY: getpid takes no arguments.
+    if unsafe { arch::syscall0(__NR_getpid as usize) } != 1 {
+        // Not an error: pause also sees use outside of infra containers.
+        write(STDERR, NOT_FIRST);
+    }
+
+    // While one of these handlers runs, the other two signals wait: a SIGTERM during the
+    // SIGINT message, or a SIGCHLD in the middle of it, cannot interleave a second write.
+    let ours = signal_bit(SIGINT) | signal_bit(SIGTERM) | signal_bit(SIGCHLD);
+    // SAFETY: shut_down only makes syscalls with its own arguments and our constants, so it
+    // may run at any point of the program.
+    if !unsafe { install_handler(SIGINT, shut_down, HANDLER_FLAGS, ours) } {
+        exit(1);
+    }
+    // SAFETY: as for SIGINT.
+    if !unsafe { install_handler(SIGTERM, shut_down, HANDLER_FLAGS, ours) } {
+        exit(2);
+    }
+    // No SA_RESTART, as upstream. It would change nothing: the kernel never restarts
+    // pause or ppoll after a handler (both return EINTR either way), and nothing else
+    // here blocks.
+    // SAFETY: reap_children only calls wait4, with no pointers, so it may run at any point of
+    // the program.
+    if !unsafe { install_handler(SIGCHLD, reap_children, SA_NOCLDSTOP | HANDLER_FLAGS, 0) } {
+        exit(3);
+    }
+
+    // A blocked mask survives execve: whoever started us (a runtime, a shim, a shell) may
+    // have left these blocked, and then SIGTERM would never stop us and no orphan would
+    // ever be reaped. Only these three: the rest of the mask is the caller's business.
+    // After the handlers, so that a SIGTERM already pending reaches ours (exit 0 with the
+    // line) rather than the default action. A refusal (a profile without the call) leaves
+    // the mask as upstream would run with.
+    unblock(ours);
+
+    // The sleep only ever returns EINTR. Anything else means the call itself is refused
+    // (say, by a seccomp profile) and looping on it would burn a CPU for the life of the
+    // pod: stop with upstream's "cannot happen" message instead.
+    while arch::sleep_until_signal() == -(EINTR as isize) {}
+    write(STDERR, LOOP_ENDED);
+    exit(42)
 }
 
 /// SIGINT/SIGTERM: a normal end of the pod, so exit status 0.
 extern "C" fn shut_down(signo: c_int) {
-    // SAFETY: write and exit_group take no pointers we do not own.
-    unsafe {
-        write(
-            STDERR,
-            if signo == SIGINT as c_int {
-                GOT_SIGINT
-            } else {
-                GOT_SIGTERM
-            },
-        );
-        exit(0)
-    }
+    write(
+        STDERR,
+        if signo == SIGINT as c_int {
+            GOT_SIGINT
+        } else {
+            GOT_SIGTERM
+        },
+    );
+    exit(0)
 }
 
 /// SIGCHLD: collect every child that has exited; signals do not queue, so one SIGCHLD may stand
@@ -148,14 +148,13 @@ unsafe fn install_handler(
 }
 
 /// Unblocks the signals in `signals` (a first word of a signal set); the rest of the mask stays.
-///
-/// # Safety
-/// Always safe; `unsafe` only because it is a raw syscall.
-unsafe fn unblock(signals: usize) {
+fn unblock(signals: usize) {
     // SAFETY: all-zero is the empty set.
     let mut set: kernel_sigset_t = unsafe { core::mem::zeroed() };
     set.sig[0] = signals as _;
-    // SAFETY: the kernel reads `set`; we ask for no old mask back.
+    // SAFETY: the kernel reads `set`, which lives through the call; we ask for no old mask
+    // back. Unblocking touches no memory of ours: a handler it lets run was vouched for when
+    // it was installed.
     unsafe {
         arch::syscall4(
             __NR_rt_sigprocmask as usize,
@@ -174,11 +173,9 @@ const fn signal_bit(signo: u32) -> usize {
 
 /// One write(2). A short or failed write of a diagnostic is not worth a retry loop: upstream's
 /// unbuffered stderr does not retry either.
-///
-/// # Safety
-/// None beyond the syscall's own: `bytes` is a valid slice.
-unsafe fn write(fd: usize, bytes: &[u8]) {
-    // SAFETY: the kernel reads bytes.len() bytes from a live slice.
+fn write(fd: usize, bytes: &[u8]) {
+    // SAFETY: the kernel only reads, bytes.len() bytes from a live slice; a bad `fd` is an
+    // error it returns, not a fault.
     unsafe {
         arch::syscall3(
             __NR_write as usize,
@@ -190,11 +187,8 @@ unsafe fn write(fd: usize, bytes: &[u8]) {
 }
 
 /// exit_group(2): ends every thread, as exit(3) does.
-///
-/// # Safety
-/// Always safe; `unsafe` only because it is a raw syscall.
-unsafe fn exit(status: usize) -> ! {
-    // SAFETY: exit_group does not return.
+fn exit(status: usize) -> ! {
+    // SAFETY: exit_group takes no pointers and does not return, so nothing runs after it.
     unsafe {
         arch::syscall1(__NR_exit_group as usize, status);
         core::hint::unreachable_unchecked()
@@ -205,6 +199,5 @@ unsafe fn exit(status: usize) -> ! {
 fn panic(_: &core::panic::PanicInfo) -> ! {
     // Nothing in this program can panic (no indexing, no arithmetic that overflows); should a
     // future change add a panic path, end the process rather than spin.
-    // SAFETY: exit_group is always safe to call.
-    unsafe { exit(101) }
+    exit(101)
 }
