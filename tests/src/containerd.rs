@@ -3,7 +3,7 @@
 
 use crate::containers::{RUNC_VERSION, assert_version, output_of, run_ok};
 use crate::{poll, require_tool};
-use std::fs;
+use fs_err as fs;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
@@ -121,8 +121,8 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
             .arg("--config")
             .arg(dir.path().join("config.toml"))
             .stdin(Stdio::null())
-            .stdout(fs::File::create(dir.path().join("containerd.log")).unwrap())
-            .stderr(fs::File::create(dir.path().join("containerd.err")).unwrap())
+            .stdout(crate::output_file(dir.path().join("containerd.log")))
+            .stderr(crate::output_file(dir.path().join("containerd.err")))
             .spawn()
             .expect("containerd");
         let containerd = Containerd {

@@ -3,8 +3,8 @@
 
 use crate::containers::{archive_ref, run_ok};
 use crate::{Arch, require_tool};
+use fs_err as fs;
 use serde_json::{Value, json};
-use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

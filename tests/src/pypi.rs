@@ -2,8 +2,7 @@
 //! validator): installed with pip, at a pinned version, into a virtualenv under target/pypi/,
 //! once per machine; tests running at the same time share the install through a lock file.
 
-use std::fs;
-use std::os::unix::io::AsRawFd;
+use fs_err as fs;
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
@@ -16,9 +15,9 @@ pub fn tool(package: &str, version: &str, binary: &str) -> PathBuf {
         .join("pypi")
         .join(format!("{package}-{version}"));
     fs::create_dir_all(venv.parent().unwrap()).unwrap();
+    // Released when `lock` is dropped.
     let lock = fs::File::create(venv.with_extension("lock")).unwrap();
-    // SAFETY: flock(2) on a file we hold open; released when `lock` is dropped.
-    assert_eq!(unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) }, 0);
+    lock.lock().unwrap();
     let path = venv.join("bin").join(binary);
     if path.exists() {
         return path;

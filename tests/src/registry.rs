@@ -5,7 +5,7 @@
 use crate::containers::assert_version;
 use crate::debian::{TRIXIE_DISTRIBUTION_VERSION, trixie_tool};
 use crate::{PATIENCE, poll};
-use std::fs;
+use fs_err as fs;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -62,8 +62,8 @@ impl Registry {
             .arg("serve")
             .arg(dir.path().join("config.yml"))
             .stdin(Stdio::null())
-            .stdout(fs::File::create(dir.path().join("registry.log")).unwrap())
-            .stderr(fs::File::create(dir.path().join("registry.err")).unwrap())
+            .stdout(crate::output_file(dir.path().join("registry.log")))
+            .stderr(crate::output_file(dir.path().join("registry.err")))
             .spawn()
             .expect("docker-registry");
         let registry = Registry { dir, port, child };
@@ -182,7 +182,7 @@ pub fn readme_commands(name: &str) -> Vec<String> {
 pub fn readme_cwd() -> tempfile::TempDir {
     let cwd = tempfile::tempdir().unwrap();
     fs::create_dir(cwd.path().join("target")).unwrap();
-    std::os::unix::fs::symlink(xtask::dist_dir(), cwd.path().join("target/dist")).unwrap();
+    fs::os::unix::fs::symlink(xtask::dist_dir(), cwd.path().join("target/dist")).unwrap();
     cwd
 }
 

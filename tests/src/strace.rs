@@ -62,6 +62,6 @@ fn strace_as_init(runner: &Runner, script: &str) -> String {
     pause.wait_until_childless();
     pause.wait_until_sleeping();
     let ended = pause.stop_with(libc::SIGTERM);
-    assert_eq!(ended.status.code(), Some(0), "{ended:?}");
+    crate::assert_exit_0(&ended);
     ended.stderr
 }

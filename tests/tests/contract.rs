@@ -44,14 +44,7 @@ fn non_flags_are_ignored(runner: &Runner) {
     ] {
         let pause = runner.spawn(&[arg]);
         pause.wait_until_sleeping();
-        let ended = pause.stop_with(SIGTERM);
-        assert_exit_0(&ended);
-        assert_eq!(ended.stdout, "", "arg {arg:?}");
-        assert_eq!(
-            ended.stderr,
-            format!("{WARNING}{GOT_SIGTERM}"),
-            "arg {arg:?}"
-        );
+        assert_shut_down!(pause.stop_with(SIGTERM), warned(GOT_SIGTERM), "arg {arg:?}");
     }
 }
 
@@ -59,10 +52,7 @@ fn non_flags_are_ignored(runner: &Runner) {
 fn argv0_is_not_scanned(runner: &Runner) {
     let pause = Pause::from_command(runner, runner.command_with_argv0("-v", &[]));
     pause.wait_until_sleeping();
-    let ended = pause.stop_with(SIGTERM);
-    assert_exit_0(&ended);
-    assert_eq!(ended.stdout, "");
-    assert_eq!(ended.stderr, format!("{WARNING}{GOT_SIGTERM}"));
+    assert_shut_down!(pause.stop_with(SIGTERM), warned(GOT_SIGTERM));
 }
 
 /// Executed with an empty argv. Since Linux 5.18 the kernel hands such a program argc 1 with
@@ -90,10 +80,7 @@ fn empty_argv(runner: &Runner) {
     };
     let pause = Pause::from_command(runner, command);
     pause.wait_until_sleeping();
-    let ended = pause.stop_with(SIGTERM);
-    assert_exit_0(&ended);
-    assert_eq!(ended.stdout, "");
-    assert_eq!(ended.stderr, format!("{WARNING}{GOT_SIGTERM}"));
+    assert_shut_down!(pause.stop_with(SIGTERM), warned(GOT_SIGTERM));
 }
 
 /// 10,000 arguments are scanned like three: ignored, or the version when `-V` is among them.
@@ -101,9 +88,7 @@ fn ten_thousand_arguments(runner: &Runner) {
     let many: Vec<OsString> = (0..10_000).map(|i| format!("arg{i}").into()).collect();
     let pause = Pause::from_command(runner, runner.command_with_argv0("pause", &many));
     pause.wait_until_sleeping();
-    let ended = pause.stop_with(SIGTERM);
-    assert_exit_0(&ended);
-    assert_eq!(ended.stderr, format!("{WARNING}{GOT_SIGTERM}"));
+    assert_shut_down!(pause.stop_with(SIGTERM), warned(GOT_SIGTERM));
 
     let mut with_flag = many.clone();
     with_flag.push("-V".into());
@@ -120,18 +105,13 @@ fn warns_then_exits_0_on_sigterm(runner: &Runner) {
     let pause = runner.spawn(&[]);
     pause.wait_until_sleeping();
     assert_eq!(pause.stderr_so_far(), WARNING);
-    let ended = pause.stop_with(SIGTERM);
-    assert_exit_0(&ended);
-    assert_eq!(ended.stdout, "");
-    assert_eq!(ended.stderr, format!("{WARNING}{GOT_SIGTERM}"));
+    assert_shut_down!(pause.stop_with(SIGTERM), warned(GOT_SIGTERM));
 }
 
 fn exits_0_on_sigint(runner: &Runner) {
     let pause = runner.spawn(&[]);
     pause.wait_until_sleeping();
-    let ended = pause.stop_with(SIGINT);
-    assert_exit_0(&ended);
-    assert_eq!(ended.stderr, format!("{WARNING}{GOT_SIGINT}"));
+    assert_shut_down!(pause.stop_with(SIGINT), warned(GOT_SIGINT));
 }
 
 /// As PID 1 of its namespace: no warning at all; SIGTERM and SIGINT still end it with 0.
@@ -140,10 +120,7 @@ fn as_init_no_warning(runner: &Runner) {
         let pause = runner.spawn_as_init(&[]);
         pause.wait_until_sleeping();
         assert_eq!(pause.stderr_so_far(), "");
-        let ended = pause.stop_with(signo);
-        assert_exit_0(&ended);
-        assert_eq!(ended.stdout, "");
-        assert_eq!(ended.stderr, line);
+        assert_shut_down!(pause.stop_with(signo), line);
     }
 }
 
@@ -157,9 +134,7 @@ fn reaps_hundreds_of_orphans(runner: &Runner) {
     let held = pause.hold_orphans(300);
     held.release();
     pause.wait_until_childless();
-    let ended = pause.stop_with(SIGTERM);
-    assert_exit_0(&ended);
-    assert_eq!(ended.stderr, GOT_SIGTERM);
+    assert_shut_down!(pause.stop_with(SIGTERM), GOT_SIGTERM);
 }
 
 /// Orphans killed from outside while they wait, by signals that kill, dump core or are merely
@@ -175,9 +150,7 @@ fn reaps_orphans_that_fail_or_are_killed(runner: &Runner) {
     }
     held.release();
     pause.wait_until_childless();
-    let ended = pause.stop_with(SIGTERM);
-    assert_exit_0(&ended);
-    assert_eq!(ended.stderr, GOT_SIGTERM);
+    assert_shut_down!(pause.stop_with(SIGTERM), GOT_SIGTERM);
 }
 
 /// A child that is stopped and continued is not reaped early and does not wake pause up
@@ -230,9 +203,7 @@ fn stopped_then_continued_child_is_harmless(runner: &Runner) {
     held.release();
     pause.wait_until_childless();
     pause.wait_until_sleeping();
-    let ended = pause.stop_with(SIGTERM);
-    assert_exit_0(&ended);
-    assert_eq!(ended.stderr, GOT_SIGTERM);
+    assert_shut_down!(pause.stop_with(SIGTERM), GOT_SIGTERM);
 }
 
 /// Pause has not been woken since it was switched in `before` times: still asleep in its sleep
@@ -270,9 +241,7 @@ fn stopped_and_continued_pause_catches_up(runner: &Runner) {
     pause.signal(SIGCONT);
     pause.wait_until_childless();
     pause.wait_until_sleeping();
-    let ended = pause.stop_with(SIGTERM);
-    assert_exit_0(&ended);
-    assert_eq!(ended.stderr, GOT_SIGTERM);
+    assert_shut_down!(pause.stop_with(SIGTERM), GOT_SIGTERM);
 }
 
 /// Asleep, pause uses no CPU time and is not woken at all.
@@ -283,7 +252,7 @@ fn idle_costs_nothing(runner: &Runner) {
     std::thread::sleep(Duration::from_secs(1));
     assert_eq!(pause.cpu_ticks(), ticks, "CPU ticks while idle");
     assert_eq!(pause.context_switches(), switches, "wake-ups while idle");
-    assert_exit_0(&pause.stop_with(SIGTERM));
+    assert_shut_down!(pause.stop_with(SIGTERM), GOT_SIGTERM);
 }
 
 /// SIGTERM while orphans are being created and reaped as fast as a shell can, with orphans
@@ -295,9 +264,7 @@ fn sigterm_during_orphan_storm(runner: &Runner) {
     let mut storm = pause.start_inside(ENDLESS_STORM);
     storm.wait_for_lines(100);
     held.assert_held(&pause);
-    let ended = pause.stop_with(SIGTERM);
-    assert_exit_0(&ended);
-    assert_eq!(ended.stderr, GOT_SIGTERM);
+    assert_shut_down!(pause.stop_with(SIGTERM), GOT_SIGTERM);
     assert_ended_with_its_namespace(storm.wait());
 }
 
@@ -333,9 +300,7 @@ fn survives_sigchld_flood(runner: &Runner) {
     let held = pause.hold_orphans(5);
     held.release();
     pause.wait_until_childless();
-    let ended = pause.stop_with(SIGTERM);
-    assert_exit_0(&ended);
-    assert_eq!(ended.stderr, GOT_SIGTERM);
+    assert_shut_down!(pause.stop_with(SIGTERM), GOT_SIGTERM);
 }
 
 /// A signal pause has no handler for ends it the default way, as upstream: this shows the

@@ -3,9 +3,15 @@
 //! contract there: signal frames, `sigreturn`, the PID-1 rule and SA_NOCLDSTOP are the
 //! kernel's, not qemu-user's. The guest's /init (tests/src/init.sh) only reports; every verdict
 //! is here. A kernel that cannot be fetched or booted fails its test, naming what failed.
+//! `main` at the bottom makes one test per row's kernel, `<arch>::on_kernel_<kernel>`.
 
-use pause_tests::{ARCHES, Arch, GOT_SIGINT, GOT_SIGTERM, WARNING, version_line};
+use pause_tests::{
+    Arch, Ended, GOT_SIGINT, GOT_SIGTERM, WARNING, assert_exit_0, assert_shut_down,
+    on_every_kernel, run_trials, version_line, warned,
+};
 use std::collections::HashMap;
+use std::os::unix::process::ExitStatusExt;
+use std::process::ExitStatus;
 use std::time::Duration;
 use xtask::Kernel;
 use xtask::kernel::{self, Boot};
@@ -91,13 +97,21 @@ impl Guest<'_> {
         })
     }
 
-    /// Exit status, stdout and stderr of a foreground run.
-    fn run(&self, case: &str) -> (u64, String, String) {
-        (
-            self.number(case, "status"),
-            unhex(self.field(case, "out")),
-            unhex(self.field(case, "err")),
-        )
+    /// How a foreground run ended: the shell's `$?` for it (128 + the signal's number when a
+    /// signal killed it), its stdout and its stderr.
+    fn run(&self, case: &str) -> Ended {
+        let code = self.number(case, "status");
+        let code = u8::try_from(code).unwrap_or_else(|_| {
+            panic!(
+                "{}: {case} status={code} is no shell status",
+                self.kernel.name
+            )
+        });
+        Ended {
+            status: ExitStatus::from_raw(i32::from(code) << 8),
+            stdout: unhex(self.field(case, "out")),
+            stderr: unhex(self.field(case, "err")),
+        }
     }
 
     /// A case's wake evidence (/init's `wake_evidence`): pause was not put on a CPU since the
@@ -130,13 +144,7 @@ impl Guest<'_> {
 }
 
 /// Boots the kernel `kernel` of the architecture `arch` with that architecture's binary.
-fn prove(arch: &str, kernel: &str) {
-    let arch = Arch::named(arch).unwrap_or_else(|| panic!("no architecture {arch}"));
-    let kernel = arch
-        .kernels
-        .iter()
-        .find(|k| k.name == kernel)
-        .unwrap_or_else(|| panic!("{} has no kernel {kernel} in xtask::ARCHES", arch.name));
+fn prove(arch: &'static Arch, kernel: &'static Kernel) {
     let name = format!("{} on {}", arch.name, kernel.name);
     let name = name.as_str();
     let binary = arch.dist_binary();
@@ -211,33 +219,34 @@ fn check(arch: &Arch, g: &Guest) {
         "{name}: page size"
     );
 
+    let version = g.run("version");
+    assert_exit_0(&version);
     assert_eq!(
-        g.run("version"),
-        (0, version_line(), String::new()),
+        (version.stdout, version.stderr),
+        (version_line(), String::new()),
         "{name}: -v"
     );
 
     // Not PID 1.
-    let warned = |line: &str| format!("{WARNING}{line}");
-    assert_eq!(
+    assert_shut_down!(
         g.run("not-init-TERM"),
-        (0, String::new(), warned(GOT_SIGTERM)),
+        warned(GOT_SIGTERM),
         "{name}: SIGTERM, not PID 1"
     );
-    assert_eq!(
+    assert_shut_down!(
         g.run("not-init-INT"),
-        (0, String::new(), warned(GOT_SIGINT)),
+        warned(GOT_SIGINT),
         "{name}: SIGINT, not PID 1"
     );
     // The control for the PID-1 rule below: outside it, SIGHUP (no handler) kills pause.
-    let (status, out, err) = g.run("not-init-HUP");
+    let hup = g.run("not-init-HUP");
     assert_eq!(
-        status,
-        128 + libc::SIGHUP as u64,
+        hup.status.code(),
+        Some(128 + libc::SIGHUP),
         "{name}: SIGHUP, not PID 1"
     );
-    assert_eq!(out, "", "{name}");
-    assert!(err.starts_with(WARNING), "{name}: {err:?}");
+    assert_eq!(hup.stdout, "", "{name}");
+    assert!(hup.stderr.starts_with(WARNING), "{name}: {hup:?}");
 
     // Started with SIGTERM ignored: the control shows `trap '' TERM` hands SIG_IGN across exec.
     assert!(
@@ -249,9 +258,9 @@ fn check(arch: &Arch, g: &Guest) {
             && has_signal(g.field("term-ignored-sleeping", "sigcgt"), libc::SIGTERM),
         "{name}: pause did not replace the inherited SIG_IGN of SIGTERM with its handler"
     );
-    assert_eq!(
+    assert_shut_down!(
         g.run("term-ignored"),
-        (0, String::new(), warned(GOT_SIGTERM)),
+        warned(GOT_SIGTERM),
         "{name}: SIGTERM after starting with it ignored"
     );
 
@@ -320,11 +329,7 @@ fn check(arch: &Arch, g: &Guest) {
             &format!("SIG{sig} to PID 1 without a handler was queued, not dropped"),
         );
     }
-    assert_eq!(
-        g.run("init-term"),
-        (0, String::new(), GOT_SIGTERM.to_string()),
-        "{name}: SIGTERM as PID 1"
-    );
+    assert_shut_down!(g.run("init-term"), GOT_SIGTERM, "{name}: SIGTERM as PID 1");
 
     // At the moment of SIGTERM: 20 held orphans were pause's (alive, so not reapable yet), and
     // the storm, an endless loop, was running: it ended only when the namespace died with
@@ -342,56 +347,13 @@ fn check(arch: &Arch, g: &Guest) {
         128 + libc::SIGKILL as u64,
         "{name}: the storm did not end by the namespace's death, so it was not running at SIGTERM"
     );
-    assert_eq!(
+    assert_shut_down!(
         g.run("storm-term"),
-        (0, String::new(), GOT_SIGTERM.to_string()),
+        GOT_SIGTERM,
         "{name}: SIGTERM in an orphan storm"
     );
 }
 
-/// One test per architecture and kernel, and a check that the list is the whole table.
-macro_rules! kernels {
-    ($($test:ident => $arch:literal on $kernel:literal,)*) => {
-        $(
-            #[test]
-            fn $test() {
-                prove($arch, $kernel);
-            }
-        )*
-
-        #[test]
-        fn every_kernel_in_the_table_has_a_test() {
-            let tested = [$(($arch, $kernel)),*];
-            for arch in &ARCHES {
-                assert!(!arch.kernels.is_empty(), "{} has no kernel", arch.name);
-                for kernel in arch.kernels {
-                    assert!(
-                        tested.contains(&(arch.name, kernel.name)),
-                        "{} on {} has no test",
-                        arch.name,
-                        kernel.name
-                    );
-                }
-            }
-            let all = ARCHES.iter().map(|a| a.kernels.len()).sum::<usize>();
-            assert_eq!(tested.len(), all, "a test names a kernel the table does not have");
-        }
-    };
-}
-
-kernels! {
-    amd64 => "amd64" on "amd64",
-    arm64 => "arm64" on "arm64",
-    arm64_16k => "arm64" on "arm64-16k",
-    arm => "arm" on "arm",
-    armv6 => "armv6" on "armel-rpi",
-    armv5 => "armv5" on "armel-rpi",
-    ppc64le => "ppc64le" on "ppc64le",
-    ppc64le_64k => "ppc64le" on "ppc64le-64k",
-    s390x => "s390x" on "s390x",
-    riscv64 => "riscv64" on "riscv64",
-    i386 => "386" on "386",
-    loong64 => "loong64" on "loong64",
-    mips64le => "mips64le" on "mips64le",
-    mipsle => "mipsle" on "mipsle",
+fn main() {
+    run_trials(on_every_kernel(prove))
 }

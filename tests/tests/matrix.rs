@@ -18,8 +18,8 @@ use pause_tests::cri::{connect, run_sandbox, runtime, sandbox_config, stop_and_r
 use pause_tests::debian::{trixie, trixie_runc};
 use pause_tests::hardened::{hardened_bundle, profile_path};
 use pause_tests::{
-    Arch, GOT_SIGTERM, PATIENCE, poll, poll_or_fail, proc_stat, require_tool, status_field,
-    wait_bounded,
+    Arch, Ended, GOT_SIGTERM, PATIENCE, assert_shut_down, poll, poll_or_fail, proc_stat,
+    require_tool, status_field, wait_bounded,
 };
 use serde_json::{Value, json};
 use std::fs;
@@ -66,12 +66,9 @@ fn runc_1_1_15_hardened_sandbox() {
         Some("65535")
     );
     orphans_held_then_reaped_by(pid);
-    runc.kill("matrix", "TERM");
-    let status = wait_bounded(&mut sandbox, PATIENCE);
-    assert_eq!(status.code(), Some(0), "{status}");
-    assert_eq!(
-        fs::read_to_string(work.join("matrix.err")).unwrap(),
-        GOT_SIGTERM
+    assert_shut_down!(
+        runc.stop_with_sigterm(&mut sandbox, "matrix", work),
+        GOT_SIGTERM,
     );
 }
 
@@ -303,9 +300,12 @@ fn runsc_sandbox(runsc: &Path, version: &str) {
     );
 
     run_ok(runsc_cmd(&logs).args(["kill", &id, "TERM"]));
-    let exit = wait_bounded(&mut sandbox, PATIENCE);
-    assert_eq!(exit.code(), Some(0), "{exit}");
-    assert_eq!(fs::read_to_string(work.join("err")).unwrap(), GOT_SIGTERM);
+    let ended = Ended {
+        status: wait_bounded(&mut sandbox, PATIENCE),
+        stdout: fs::read_to_string(work.join("out")).unwrap(),
+        stderr: fs::read_to_string(work.join("err")).unwrap(),
+    };
+    assert_shut_down!(ended, GOT_SIGTERM);
     // The control: under the full profile gVisor's kernel refused pause nothing.
     assert_eq!(runsc_denials(&logs), Vec::<String>::new());
 }

@@ -9,7 +9,7 @@ use pause_tests::containerd::{Containerd, ContainerdSetup};
 use pause_tests::containers::{Podman, run_ok};
 use pause_tests::cri::{bounded, connect, run_sandbox, runtime, sandbox_config, stop_and_remove};
 use pause_tests::debian::path_with;
-use pause_tests::{Arch, poll, proc_stat};
+use pause_tests::{Arch, assert_exit_0, poll, proc_stat};
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -208,6 +208,5 @@ fn podman_infra_image_from_the_pinned_digest_air_gapped() {
     poll("the infra container to exec our binary", || {
         (fs::read(format!("/proc/{pid}/exe")).ok()? == ours).then_some(())
     });
-    let (state, log) = podman.stop_pod("pinned");
-    assert_eq!(state, "exited 0", "{log}");
+    assert_exit_0(&podman.stop_pod("pinned"));
 }

@@ -19,7 +19,10 @@ use libseccomp::{
     ScmpAction, ScmpArch, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext, ScmpSyscall,
 };
 use libtest_mimic::Trial;
-use pause_tests::{ARCHES, Arch, GOT_SIGTERM, Pause, Runner, WARNING, native_arches, run_trials};
+use pause_tests::{
+    ARCHES, Arch, GOT_SIGTERM, Pause, Runner, WARNING, assert_shut_down, native_arches, run_trials,
+    trial, warned,
+};
 use std::io::{Read, Seek};
 use std::os::unix::process::CommandExt;
 use std::process::Command;
@@ -39,10 +42,7 @@ fn sleep_refused(name: &str) {
     );
     let ended = Pause::from_command(&runner, command).wait();
     assert_eq!(ended.status.code(), Some(42), "{ended:?}");
-    assert_eq!(
-        ended.stderr,
-        format!("{WARNING}Error: infinite loop terminated\n")
-    );
+    assert_eq!(ended.stderr, warned("Error: infinite loop terminated\n"));
 }
 
 /// Makes each call in `calls` fail with EPERM (only when its first argument equals the value
@@ -135,9 +135,7 @@ fn mask_refused_carries_on() {
     refuse(&mut command, &[("rt_sigprocmask", None)]);
     let pause = Pause::from_command(&runner, command);
     pause.wait_until_sleeping();
-    let ended = pause.stop_with(SIGTERM);
-    assert_eq!(ended.status.code(), Some(0), "{ended:?}");
-    assert_eq!(ended.stderr, format!("{WARNING}{GOT_SIGTERM}"));
+    assert_shut_down!(pause.stop_with(SIGTERM), warned(GOT_SIGTERM));
 }
 
 fn host() -> &'static Arch {
@@ -149,13 +147,9 @@ fn main() {
         .iter()
         .filter(|arch| refusal_reaches(arch))
         .map(|arch| {
-            Trial::test(
-                format!("{}::sleep_refused_exits_42", arch.name),
-                move || {
-                    sleep_refused(arch.name);
-                    Ok(())
-                },
-            )
+            trial(arch, "sleep_refused_exits_42", move || {
+                sleep_refused(arch.name)
+            })
         })
         .collect();
     for (name, test) in [

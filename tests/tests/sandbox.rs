@@ -7,8 +7,8 @@ use pause_tests::containers::{
     held_orphans_script, holds_exactly_then_reaps, made_orphans, run_ok, stdout_of,
 };
 use pause_tests::{
-    GOT_SIGTERM, PATIENCE, native_sleep_syscall, poll, require_tool, wait_bounded,
-    wait_until_in_syscall,
+    GOT_SIGTERM, PATIENCE, assert_shut_down, native_sleep_syscall, poll, require_tool,
+    wait_bounded, wait_until_in_syscall,
 };
 use serde_json::{Value, json};
 use std::fs;
@@ -107,12 +107,9 @@ fn runc_sandbox_shared_with_app_containers() {
     // host, pause reaps every one.
     holds_exactly_then_reaps(pause, &made, HELD_ORPHANS);
 
-    runc.kill("sandbox", "TERM");
-    let status = wait_bounded(&mut sandbox_run, PATIENCE);
-    assert_eq!(status.code(), Some(0), "the sandbox ended with {status}");
-    assert_eq!(
-        fs::read_to_string(work.join("sandbox.err")).unwrap(),
-        GOT_SIGTERM
+    assert_shut_down!(
+        runc.stop_with_sigterm(&mut sandbox_run, "sandbox", work),
+        GOT_SIGTERM,
     );
     // Its PID namespace went with it, and so did both apps.
     wait_bounded(&mut server_run, PATIENCE);
@@ -208,7 +205,5 @@ fn podman_pod_with_our_infra_image() {
 
     // A pause that exits on SIGTERM ends the infra container with status 0, not with the 137
     // of the SIGKILL that follows the grace period.
-    let (state, stderr) = podman.stop_pod("pod");
-    assert_eq!(state, "exited 0");
-    assert_eq!(stderr, GOT_SIGTERM);
+    assert_shut_down!(podman.stop_pod("pod"), GOT_SIGTERM);
 }

@@ -9,8 +9,8 @@ use pause_tests::containers::{
 };
 use pause_tests::hardened::{hardened_bundle, profile, rules_for};
 use pause_tests::{
-    ARCHES, Arch, GOT_SIGTERM, PATIENCE, Runner, native_sleep_syscall, observed_syscalls, poll,
-    status_field, wait_bounded, wait_until_in_syscall,
+    ARCHES, Arch, GOT_SIGTERM, PATIENCE, Runner, assert_shut_down, native_sleep_syscall,
+    observed_syscalls, poll, status_field, wait_bounded, wait_until_in_syscall,
 };
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
@@ -132,16 +132,9 @@ fn hardened_sandbox_reaps_and_exits_0() {
     // Released from the host; pause, under the profile, reaps every one.
     holds_exactly_then_reaps(pause, &made, HELD_ORPHANS);
 
-    runc.kill("hardened", "TERM");
-    let status = wait_bounded(&mut sandbox, PATIENCE);
-    assert_eq!(
-        status.code(),
-        Some(0),
-        "the hardened sandbox ended with {status}"
-    );
-    assert_eq!(
-        fs::read_to_string(work.join("hardened.err")).unwrap(),
-        GOT_SIGTERM
+    assert_shut_down!(
+        runc.stop_with_sigterm(&mut sandbox, "hardened", work),
+        GOT_SIGTERM,
     );
     wait_bounded(&mut app_run, PATIENCE);
 }
@@ -202,7 +195,5 @@ fn podman_infra_container_under_the_profile() {
     let made = podman.hold_orphans("hardened", HELD_ORPHANS);
     holds_exactly_then_reaps(pid, &made, HELD_ORPHANS);
 
-    let (state, stderr) = podman.stop_pod("hardened");
-    assert_eq!(state, "exited 0");
-    assert_eq!(stderr, GOT_SIGTERM);
+    assert_shut_down!(podman.stop_pod("hardened"), GOT_SIGTERM);
 }

@@ -10,9 +10,9 @@
 //! `siginfo` build also goes through real kernel rt frames: 50 orphans and SIGTERM.
 
 use libc::{SIGCHLD, SIGINT, SIGTERM};
-use libtest_mimic::Trial;
 use pause_tests::{
-    ARCHES, Arch, GOT_SIGTERM, Pause, Runner, observed_syscalls, run_trials, status_field,
+    ARCHES, Arch, GOT_SIGTERM, Pause, Runner, assert_shut_down, observed_syscalls, run_trials,
+    status_field, trial,
 };
 
 /// The handler-return call seen under emulation is the one the table names for `siginfo`, and
@@ -49,9 +49,7 @@ fn siginfo_build_reaps_and_exits_natively(arch: &'static Arch) {
         pause.signal(SIGCHLD);
     }
     pause.wait_until_sleeping();
-    let ended = pause.stop_with(SIGTERM);
-    assert_eq!(ended.status.code(), Some(0), "{ended:?}");
-    assert_eq!(ended.stderr, GOT_SIGTERM);
+    assert_shut_down!(pause.stop_with(SIGTERM), GOT_SIGTERM);
 }
 
 /// What the kernel itself says of the sleeping (shipped) pause: exactly SIGINT, SIGTERM and
@@ -66,7 +64,7 @@ fn sleeps_with_three_handlers_and_nothing_blocked(arch: &'static Arch) {
     assert_eq!(mask("SigCgt"), caught, "SigCgt");
     assert_eq!(mask("SigBlk"), 0, "SigBlk");
     assert_eq!(mask("SigIgn") & caught, 0, "SigIgn");
-    assert_eq!(pause.stop_with(SIGTERM).status.code(), Some(0));
+    assert_shut_down!(pause.stop_with(SIGTERM), GOT_SIGTERM);
 }
 
 /// `runner`'s binary on the host kernel itself, as PID 1 of a new namespace, asleep.
@@ -85,15 +83,10 @@ fn main() {
     let mut trials = Vec::new();
     for arch in &ARCHES {
         for (siginfo, flavour) in [(false, "shipped"), (true, "siginfo")] {
-            trials.push(Trial::test(
-                format!(
-                    "{}::{flavour}_returns_through_the_matching_trampoline",
-                    arch.name
-                ),
-                move || {
-                    returns_through_the_matching_trampoline(arch, siginfo);
-                    Ok(())
-                },
+            trials.push(trial(
+                arch,
+                &format!("{flavour}_returns_through_the_matching_trampoline"),
+                move || returns_through_the_matching_trampoline(arch, siginfo),
             ));
         }
     }
@@ -101,20 +94,15 @@ fn main() {
     // amd64 machines: amd64 and, through IA-32 emulation, 386).
     let host = Arch::host().expect("this machine's architecture is one we ship");
     for arch in host.runs_on_node() {
-        let name = arch.name;
-        trials.push(Trial::test(
-            format!("{name}::siginfo_build_reaps_and_exits_natively"),
-            move || {
-                siginfo_build_reaps_and_exits_natively(arch);
-                Ok(())
-            },
+        trials.push(trial(
+            arch,
+            "siginfo_build_reaps_and_exits_natively",
+            move || siginfo_build_reaps_and_exits_natively(arch),
         ));
-        trials.push(Trial::test(
-            format!("{name}::sleeps_with_three_handlers_and_nothing_blocked"),
-            move || {
-                sleeps_with_three_handlers_and_nothing_blocked(arch);
-                Ok(())
-            },
+        trials.push(trial(
+            arch,
+            "sleeps_with_three_handlers_and_nothing_blocked",
+            move || sleeps_with_three_handlers_and_nothing_blocked(arch),
         ));
     }
     run_trials(trials)

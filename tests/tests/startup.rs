@@ -15,9 +15,7 @@ fn inherited_blocked_mask_and_ignored_sigterm(runner: &Runner) {
     with_hostile_signal_state(&mut cmd);
     let pause = Pause::from_command(runner, cmd);
     pause.wait_until_sleeping();
-    let ended = pause.stop_with(SIGTERM);
-    assert_exit_0(&ended);
-    assert_eq!(ended.stderr, format!("{WARNING}{GOT_SIGTERM}"));
+    assert_shut_down!(pause.stop_with(SIGTERM), warned(GOT_SIGTERM));
 }
 
 /// The same inherited state as PID 1 of a PID namespace: orphans are still reaped (SIGCHLD
@@ -38,9 +36,7 @@ fn inherited_blocked_mask_as_init(runner: &Runner) {
     held.release();
     pause.wait_until_childless();
     pause.wait_until_sleeping();
-    let ended = pause.stop_with(SIGTERM);
-    assert_exit_0(&ended);
-    assert_eq!(ended.stderr, GOT_SIGTERM);
+    assert_shut_down!(pause.stop_with(SIGTERM), GOT_SIGTERM);
 }
 
 /// The setup itself bites: a program started the same way (through unshare, as above) really
@@ -82,9 +78,7 @@ fn pending_sigterm_ends_it_with_exit_0(runner: &Runner) {
             Ok(())
         });
     }
-    let ended = Pause::from_command(runner, cmd).wait();
-    assert_exit_0(&ended);
-    assert_eq!(ended.stderr, format!("{WARNING}{GOT_SIGTERM}"));
+    assert_shut_down!(Pause::from_command(runner, cmd).wait(), warned(GOT_SIGTERM));
 }
 
 /// From execve to the first sleep as PID 1: the PID check, three handlers, the mask, the
