@@ -1,7 +1,6 @@
 //! What the build and the test suite share: the architectures we ship and where things live.
 
 mod arches;
-pub mod artifact;
 pub mod bench;
 pub mod build;
 pub mod buildinfo;

@@ -46,7 +46,7 @@ pub fn measure(others: &[Peer], image: &oci::ImageInfo) -> Result<Sizes> {
             binary(peer.name, &bytes)
         })
         .collect::<Result<_>>()?;
-    let image_pulled = oci::build_archive(image, &shipped, |_| Vec::new())
+    let image_pulled = oci::image(image, &shipped)
         .images
         .iter()
         .map(|platform| (platform.arch, platform.pulled_bytes() as u64))
