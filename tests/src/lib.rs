@@ -1,12 +1,15 @@
 //! Test harness: runs the real shipped binaries (natively or under qemu-user) alone or as PID 1
 //! of a new PID namespace, and reads what the kernel says about them in /proc.
 
+mod captured;
 pub mod containerd;
 pub mod containers;
 #[cfg(feature = "cri")]
 pub mod cri;
 pub mod debian;
+pub mod debian_archive;
 pub mod hardened;
+pub mod kernel;
 mod process;
 pub mod pypi;
 pub mod registry;
@@ -25,7 +28,7 @@ pub use runner::{
 };
 pub use strace::{observed_syscalls, startup_syscalls, strace_calls};
 pub use trials::{Scenario, on_every_arch, on_native_arches, run_on_every_arch, run_trials};
-pub use xtask::procfs::{ProcStat, proc_stat};
+pub use xtask::bench::procfs::{ProcStat, proc_stat};
 pub use xtask::{ARCHES, Arch};
 
 /// Every wait in the suite is bounded by this: a broken pause fails a test, never hangs it.

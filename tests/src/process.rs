@@ -7,7 +7,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Mutex, mpsc};
 use std::time::{Duration, Instant};
-use xtask::procfs::{context_switches, current_syscall, proc_stat_of};
+use xtask::bench::procfs::{context_switches, current_syscall, proc_stat_of};
 
 use crate::{PATIENCE, ProcStat, Runner, proc_stat};
 
@@ -497,7 +497,7 @@ pub fn wait_until_in_syscall(pid: i32, nr: i64) {
 
 /// The first value of a "Name:" line in /proc/PID/status.
 pub fn status_field(pid: i32, name: &str) -> String {
-    xtask::procfs::field(&format!("/proc/{pid}/status"), name)
+    xtask::bench::procfs::field(&format!("/proc/{pid}/status"), name)
         .unwrap_or_else(|| panic!("no {name} in /proc/{pid}/status"))
 }
 

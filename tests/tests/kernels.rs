@@ -4,11 +4,11 @@
 //! kernel's, not qemu-user's. The guest's /init (tests/src/init.sh) only reports; every verdict
 //! is here. A kernel that cannot be fetched or booted fails its test, naming what failed.
 
+use pause_tests::kernel::{self, Boot};
 use pause_tests::{ARCHES, Arch, GOT_SIGINT, GOT_SIGTERM, WARNING, version_line};
 use std::collections::HashMap;
 use std::time::Duration;
 use xtask::Kernel;
-use xtask::kernel::{self, Boot};
 
 const INIT: &str = include_str!("../src/init.sh");
 /// Orphans /init makes in pause's namespace, of five kinds (exit 0, 3, 7, SIGKILL, SIGSEGV),
@@ -143,7 +143,7 @@ fn prove(arch: &str, kernel: &str) {
     let pause = std::fs::read(&binary)
         .unwrap_or_else(|e| panic!("{}: {e}: run `cargo xtask dist` first", binary.display()));
     let fetched = kernel::fetch(arch, kernel)
-        .unwrap_or_else(|e| panic!("{name}: cannot fetch what the kernel boots with: {e}"));
+        .unwrap_or_else(|e| panic!("{name}: cannot fetch what the kernel boots with: {e:#}"));
     let busybox = std::fs::read(&fetched.busybox).expect("fetched busybox");
     let init = format!(
         "#!/bin/busybox sh\nSLEEP_NR={} ORPHANS={ORPHANS}\n{INIT}",
@@ -155,7 +155,7 @@ fn prove(arch: &str, kernel: &str) {
     let initramfs = dir.path().join("initramfs.cpio");
     std::fs::write(&initramfs, cpio).expect("write initramfs");
     let cmd = kernel::qemu_command(kernel, &fetched, &initramfs);
-    let boot = kernel::boot(cmd, BOOT_TIMEOUT).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let boot = kernel::boot(cmd, BOOT_TIMEOUT).unwrap_or_else(|e| panic!("{name}: {e:#}"));
     let guest = Guest {
         kernel,
         cases: parse(&boot.console),
