@@ -1,14 +1,14 @@
 //! Tools from Debian trixie (cosign, oras, distribution, containerd 1.7, runc 1.1.15, runsc)
-//! on a bookworm machine: downloaded as `.deb` files through xtask's private apt state for
-//! trixie (the host's sources stay bookworm-only, see platform notes; the real kernels' fetcher
-//! uses the same states) and unpacked under target/debian/, once. Tests running at the same
-//! time share one download through the state's lock.
+//! on a bookworm machine: downloaded as `.deb` files through [`DebianArchive`]'s private apt
+//! state for trixie (the host's sources stay bookworm-only, see platform notes; the real
+//! kernels' fetcher uses the same states) and unpacked under target/debian/, once. Tests running
+//! at the same time share one download through the state's lock.
 
+use crate::debian_archive::DebianArchive;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
-use xtask::kernel::apt::Apt;
 
 /// patchelf is bounded too, as everything the suite runs.
 const PATCHELF_PATIENCE: Duration = Duration::from_secs(300);
@@ -30,10 +30,10 @@ pub fn trixie(package: &str) -> PathBuf {
     let arch = crate::Arch::host()
         .expect("the host is a shipped architecture")
         .debian;
-    Apt::open(SUITE, arch)
-        .and_then(|apt| apt.unpacked(package))
+    DebianArchive::open(SUITE, arch)
+        .and_then(|archive| archive.unpacked(package))
         .map(|(root, _downloaded)| root)
-        .unwrap_or_else(|e| panic!("{package} from {SUITE}: {e}"))
+        .unwrap_or_else(|e| panic!("{package} from {SUITE}: {e:#}"))
 }
 
 /// The unpacked trixie `binary` (a path under the package root, as `usr/bin/oras`).

@@ -11,17 +11,23 @@
 //! - `containerd`: a private containerd with its CRI plugin.
 //! - `cri` (feature `cri`): the kubelet's side of CRI, over containerd's socket.
 //! - `hardened`: the shipped seccomp profile, applied to a hardened bundle.
-//! - `debian`: tools from Debian trixie, unpacked under target/debian/.
+//! - `debian_archive`: Debian's archive through a private apt state: .debs fetched, unpacked.
+//! - `debian`: tools from Debian trixie (through `debian_archive`), under target/debian/.
+//! - `kernel`: Debian kernels fetched and booted under qemu-system with an initramfs.
+//! - `captured`: a program run to its end within a deadline, its output kept.
 //! - `pypi`: Python tools from PyPI in a virtualenv under target/pypi/.
 //! - `registry`: a real OCI registry on loopback, the README's commands, the image archive.
 
+mod captured;
 pub mod containerd;
 pub mod containers;
 #[cfg(feature = "cri")]
 pub mod cri;
 pub mod debian;
+pub mod debian_archive;
 pub mod hardened;
 mod inside;
+pub mod kernel;
 mod pause;
 pub mod pypi;
 pub mod registry;
@@ -34,7 +40,7 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 // Where the /proc readers come from is said on this line alone: the modules use crate::procfs.
-use xtask::procfs;
+use xtask::bench::procfs;
 
 pub use inside::{HeldOrphans, InsideScript};
 pub use pause::{Ended, Pause, children, status_field};

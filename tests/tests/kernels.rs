@@ -9,12 +9,12 @@ use pause_tests::{
     Arch, Ended, GOT_SIGINT, GOT_SIGTERM, WARNING, assert_exit_0, assert_shut_down,
     on_every_kernel, run_trials, version_line, warned,
 };
+use pause_tests::kernel::{self, Boot};
 use std::collections::HashMap;
 use std::os::unix::process::ExitStatusExt;
 use std::process::ExitStatus;
 use std::time::Duration;
 use xtask::Kernel;
-use xtask::kernel::{self, Boot};
 
 const INIT: &str = include_str!("../src/init.sh");
 /// Orphans /init makes in pause's namespace, of five kinds (exit 0, 3, 7, SIGKILL, SIGSEGV),
@@ -151,7 +151,7 @@ fn prove(arch: &'static Arch, kernel: &'static Kernel) {
     let pause = std::fs::read(&binary)
         .unwrap_or_else(|e| panic!("{}: {e}: run `cargo xtask dist` first", binary.display()));
     let fetched = kernel::fetch(arch, kernel)
-        .unwrap_or_else(|e| panic!("{name}: cannot fetch what the kernel boots with: {e}"));
+        .unwrap_or_else(|e| panic!("{name}: cannot fetch what the kernel boots with: {e:#}"));
     let busybox = std::fs::read(&fetched.busybox).expect("fetched busybox");
     let init = format!(
         "#!/bin/busybox sh\nSLEEP_NR={} ORPHANS={ORPHANS}\n{INIT}",
@@ -163,7 +163,7 @@ fn prove(arch: &'static Arch, kernel: &'static Kernel) {
     let initramfs = dir.path().join("initramfs.cpio");
     std::fs::write(&initramfs, cpio).expect("write initramfs");
     let cmd = kernel::qemu_command(kernel, &fetched, &initramfs);
-    let boot = kernel::boot(cmd, BOOT_TIMEOUT).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let boot = kernel::boot(cmd, BOOT_TIMEOUT).unwrap_or_else(|e| panic!("{name}: {e:#}"));
     let guest = Guest {
         kernel,
         cases: parse(&boot.console),

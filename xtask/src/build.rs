@@ -2,19 +2,20 @@
 //! trimming and checks, the image archive with its attachments, the test-only builds, and the
 //! clippy run over all of it. `cargo xtask` (src/main.rs) is the command line over these.
 
+use crate::command::{cargo, output, run};
 use crate::elf::ElfFacts;
 use crate::{ARCHES, Arch, buildinfo, dist_dir, oci, release, target_dir, tools, workspace_root};
+use anyhow::{Context, Result, bail};
+use fs_err as fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-pub type Result<T = ()> = std::result::Result<T, String>;
 
 /// Every row of the architecture table.
 pub fn all() -> Vec<&'static Arch> {
     ARCHES.iter().collect()
 }
 
-pub fn dist(arches: &[&'static Arch]) -> Result {
+pub fn dist(arches: &[&'static Arch]) -> Result<()> {
     let root = workspace_root();
     let tools = ensure_toolchain()?;
     eprintln!(
@@ -25,7 +26,7 @@ pub fn dist(arches: &[&'static Arch]) -> Result {
     build_pause(&[], arches)?;
 
     let dist = dist_dir();
-    std::fs::create_dir_all(&dist).map_err(|e| format!("{}: {e}", dist.display()))?;
+    fs::create_dir_all(&dist)?;
     println!("{:<8} {:>6} {:>7}  file", "arch", "bytes", "budget");
     let mut over = Vec::new();
     for &arch in arches {
@@ -37,10 +38,10 @@ pub fn dist(arches: &[&'static Arch]) -> Result {
             .arg("--strip-sections")
             .arg(&linked)
             .arg(&shipped))?;
-        let bytes = std::fs::read(&shipped).map_err(|e| format!("{}: {e}", shipped.display()))?;
+        let bytes = fs::read(&shipped)?;
         ElfFacts::parse(&bytes)
             .and_then(|facts| facts.check_shipped_shape(arch.elf_machine, bytes.len() as u64))
-            .map_err(|e| format!("{}: {e}", shipped.display()))?;
+            .with_context(|| shipped.display().to_string())?;
         let size = bytes.len() as u64;
         println!(
             "{:<8} {:>6} {:>7}  {}{}",
@@ -60,13 +61,13 @@ pub fn dist(arches: &[&'static Arch]) -> Result {
     }
     println!("{}", tools.rustc_version);
     if !over.is_empty() {
-        return Err(format!("over budget: {}", over.join(", ")));
+        bail!("over budget: {}", over.join(", "));
     }
     image_archive(&root, &tools, arches)
 }
 
 /// `cargo build` of the pause binary for these architectures, with these features.
-pub fn build_pause(features: &[&str], arches: &[&'static Arch]) -> Result {
+pub fn build_pause(features: &[&str], arches: &[&'static Arch]) -> Result<()> {
     let mut build = pause_cargo("build", arches);
     if !features.is_empty() {
         build.args(["--features", &features.join(",")]);
@@ -75,17 +76,16 @@ pub fn build_pause(features: &[&str], arches: &[&'static Arch]) -> Result {
 }
 
 /// clippy over everything we write, warnings as errors.
-pub fn clippy() -> Result {
+pub fn clippy() -> Result<()> {
     // The CRI client's build script runs protoc. Checking links nothing, so libseccomp-dev is
     // not needed here (its crate's build script only asks pkg-config for the version).
     if tools::find("protoc").is_none() {
         if tools::is_root() && tools::find("apt-get").is_some() {
             tools::apt_install("clippy", &["protobuf-compiler"])?;
         } else {
-            return Err(
+            bail!(
                 "cargo xtask clippy needs:\n  apt-get install protobuf-compiler \
                  (protoc, for the CRI client's build)"
-                    .to_string(),
             );
         }
     }
@@ -140,14 +140,14 @@ fn pause_cargo(subcommand: &str, arches: &[&'static Arch]) -> Command {
 /// The binaries only the suite uses, in target/test-builds: today the one variant, handlers
 /// installed with SA_SIGINFO. Built after `dist` into the same target directory (only the
 /// pause crate itself recompiles), copied out, and never shipped.
-pub fn test_builds() -> Result {
+pub fn test_builds() -> Result<()> {
     let tools = ensure_toolchain()?;
     eprintln!("test builds: pause with SA_SIGINFO handlers, every architecture");
     build_pause(&["siginfo-handlers"], &all())?;
     for arch in &ARCHES {
         let shipped_like = arch.test_binary("siginfo");
         let dir = shipped_like.parent().expect("a file in a directory");
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        fs::create_dir_all(dir)?;
         run(Command::new(&tools.objcopy)
             .arg("--strip-sections")
             .arg(linked_binary(arch))
@@ -163,24 +163,19 @@ fn linked_binary(arch: &Arch) -> PathBuf {
 
 /// Writes target/dist/pause-oci.tar from the binaries `dist` just shipped, with the SBOM and
 /// the provenance attached (and beside it), and the runtime snippets pinning its digest.
-fn image_archive(root: &Path, tools: &Toolchain, arches: &[&'static Arch]) -> Result {
+fn image_archive(root: &Path, tools: &Toolchain, arches: &[&'static Arch]) -> Result<()> {
     let info = image_info(root)?;
     let build = buildinfo::gather(root, &tools.sysroot, &tools.rustc_verbose)?;
     let mut binaries = Vec::new();
     for &arch in arches {
-        let path = arch.dist_binary();
-        binaries.push((
-            arch,
-            std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?,
-        ));
+        binaries.push((arch, fs::read(arch.dist_binary())?));
     }
     let release = release::release(&info, &build, &binaries);
     let dist = dist_dir();
     for (file, bytes) in &release.files {
         let file = dist.join(file);
-        std::fs::create_dir_all(file.parent().expect("under dist"))
-            .and_then(|()| std::fs::write(&file, bytes))
-            .map_err(|e| format!("{}: {e}", file.display()))?;
+        fs::create_dir_all(file.parent().expect("under dist"))?;
+        fs::write(&file, bytes)?;
     }
     let archive = &release.archive;
     let path = dist.join("pause-oci.tar");
@@ -235,16 +230,16 @@ pub fn image_info(root: &Path) -> Result<oci::ImageInfo> {
         "--locked",
     ]))?;
     let metadata: serde_json::Value =
-        serde_json::from_str(&metadata).map_err(|e| format!("cargo metadata: {e}"))?;
+        serde_json::from_str(&metadata).context("cargo metadata's JSON")?;
     let package = metadata["packages"]
         .as_array()
         .and_then(|packages| packages.iter().find(|p| p["name"] == "pause"))
-        .ok_or("cargo metadata lists no pause package")?;
+        .context("cargo metadata lists no pause package")?;
     let field = |name: &str| {
         package[name]
             .as_str()
             .map(str::to_string)
-            .ok_or(format!("Cargo.toml of pause has no {name}"))
+            .with_context(|| format!("Cargo.toml of pause has no {name}"))
     };
     let source_date_epoch = crate::source_date_epoch()?;
     Ok(oci::ImageInfo {
@@ -268,15 +263,13 @@ pub struct Toolchain {
 /// and nothing else, and RUSTUP_AUTO_INSTALL=0 means nobody installs it for us.
 pub fn ensure_toolchain() -> Result<Toolchain> {
     run(Command::new("rustup").args(["--quiet", "component", "add", "rust-src", "llvm-tools"]))
-        .map_err(|e| {
-            format!("{e}\n(rust-src feeds build-std; llvm-tools provides llvm-objcopy)")
-        })?;
+        .context("adding rust-src (for build-std) and llvm-tools (for llvm-objcopy)")?;
     let sysroot = output(Command::new("rustc").args(["--print", "sysroot"]))?;
     let verbose = output(Command::new("rustc").arg("-vV"))?;
     let host = verbose
         .lines()
         .find_map(|l| l.strip_prefix("host: "))
-        .ok_or("rustc -vV printed no host line")?;
+        .context("rustc -vV printed no host line")?;
     let sysroot = PathBuf::from(sysroot.trim());
     let objcopy = sysroot
         .join("lib/rustlib")
@@ -289,31 +282,6 @@ pub fn ensure_toolchain() -> Result<Toolchain> {
         rustc_verbose: verbose,
         sysroot,
     })
-}
-
-pub fn cargo() -> Command {
-    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-}
-
-pub fn run(cmd: &mut Command) -> Result {
-    let status = cmd.status().map_err(|e| format!("{cmd:?}: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("{cmd:?} failed: {status}"))
-    }
-}
-
-pub fn output(cmd: &mut Command) -> Result<String> {
-    let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "{cmd:?} failed: {}\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    String::from_utf8(out.stdout).map_err(|e| format!("{cmd:?}: {e}"))
 }
 
 pub fn relative<'a>(path: &'a Path, root: &Path) -> &'a Path {

@@ -3,8 +3,11 @@
 //! the lock file and the source commit. Nothing here depends on where the sources or the
 //! toolchain sit on disk, so two clones of one commit gather the same facts.
 
+use crate::command::{cargo, output};
 use crate::oci::sha256_hex;
 use crate::{ARCHES, Arch};
+use anyhow::{Context, Result, bail};
+use fs_err as fs;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -60,19 +63,16 @@ pub struct BuildInfo {
     pub source_date_epoch: Option<u64>,
 }
 
-type Result<T> = std::result::Result<T, String>;
-
 /// Gathers the build facts for the sources at `root`, with `sysroot` the active toolchain's.
 pub fn gather(root: &Path, sysroot: &Path, rustc_verbose: &str) -> Result<BuildInfo> {
-    let lock_path = root.join("Cargo.lock");
-    let lock = std::fs::read(&lock_path).map_err(|e| format!("{}: {e}", lock_path.display()))?;
+    let lock = fs::read(root.join("Cargo.lock"))?;
     let checksums = lock_checksums(&String::from_utf8_lossy(&lock))?;
     let field = |name: &str| {
         rustc_verbose
             .lines()
             .find_map(|l| l.strip_prefix(name))
             .map(str::to_string)
-            .ok_or(format!("rustc -vV printed no {name:?} line"))
+            .with_context(|| format!("rustc -vV printed no {name:?} line"))
     };
     let library = sysroot.join("lib/rustlib/src/rust/library");
     let toolchain = Toolchain {
@@ -128,12 +128,7 @@ pub fn gather(root: &Path, sysroot: &Path, rustc_verbose: &str) -> Result<BuildI
 /// LC_ALL=C sort | xargs sha256sum | sha256sum`.
 pub fn rust_src_digest(sysroot: &Path) -> Result<String> {
     let manifest_path = sysroot.join("lib/rustlib/manifest-rust-src");
-    let manifest = std::fs::read_to_string(&manifest_path).map_err(|e| {
-        format!(
-            "{}: {e} (rustup component add rust-src)",
-            manifest_path.display()
-        )
-    })?;
+    let manifest = fs::read_to_string(&manifest_path).context("rustup component add rust-src")?;
     let mut files: Vec<&str> = manifest
         .lines()
         .filter_map(|l| l.strip_prefix("file:"))
@@ -141,7 +136,7 @@ pub fn rust_src_digest(sysroot: &Path) -> Result<String> {
     files.sort_unstable();
     let mut listing = String::new();
     for file in files {
-        let bytes = std::fs::read(sysroot.join(file)).map_err(|e| format!("{file}: {e}"))?;
+        let bytes = fs::read(sysroot.join(file))?;
         listing.push_str(&format!("{}  {file}\n", sha256_hex(&bytes)));
     }
     Ok(sha256_hex(listing.as_bytes()))
@@ -161,7 +156,7 @@ struct LockPackage {
 
 /// (name, version) -> checksum of every registry crate in Cargo.lock.
 fn lock_checksums(lock: &str) -> Result<BTreeMap<(String, String), String>> {
-    let lock: Lock = toml::from_str(lock).map_err(|e| format!("Cargo.lock: {e}"))?;
+    let lock: Lock = toml::from_str(lock).context("Cargo.lock")?;
     Ok(lock
         .package
         .into_iter()
@@ -182,9 +177,8 @@ struct ManifestPackage {
 }
 
 fn manifest_package(path: &Path) -> Result<ManifestPackage> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let manifest: Manifest =
-        toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let text = fs::read_to_string(path)?;
+    let manifest: Manifest = toml::from_str(&text).with_context(|| path.display().to_string())?;
     Ok(manifest.package)
 }
 
@@ -234,22 +228,13 @@ fn linked_crates(
     arch: &Arch,
     checksums: &BTreeMap<(String, String), String>,
 ) -> Result<(MetaPackage, Vec<Crate>)> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let out = Command::new(cargo)
-        .current_dir(root)
-        .args(["metadata", "--format-version", "1", "--locked"])
-        .args(["--filter-platform", arch.triple])
-        .output()
-        .map_err(|e| format!("cargo metadata: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "cargo metadata --filter-platform {}: {}",
-            arch.triple,
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    let metadata: Metadata =
-        serde_json::from_slice(&out.stdout).map_err(|e| format!("cargo metadata: {e}"))?;
+    let out = output(
+        cargo()
+            .current_dir(root)
+            .args(["metadata", "--format-version", "1", "--locked"])
+            .args(["--filter-platform", arch.triple]),
+    )?;
+    let metadata: Metadata = serde_json::from_str(&out).context("cargo metadata's JSON")?;
     let packages: BTreeMap<&str, &MetaPackage> = metadata
         .packages
         .iter()
@@ -265,7 +250,7 @@ fn linked_crates(
         .packages
         .iter()
         .find(|p| p.name == "pause" && p.source.is_none())
-        .ok_or("cargo metadata lists no pause package")?;
+        .context("cargo metadata lists no pause package")?;
 
     let mut seen = std::collections::BTreeSet::new();
     let mut todo = vec![pause.id.as_str()];
@@ -273,7 +258,10 @@ fn linked_crates(
         if !seen.insert(id) {
             continue;
         }
-        for dep in &nodes.get(id).ok_or(format!("no resolve node {id}"))?.deps {
+        let node = nodes
+            .get(id)
+            .with_context(|| format!("cargo metadata: no resolve node {id}"))?;
+        for dep in &node.deps {
             if dep.dep_kinds.iter().any(|k| k.kind.is_none()) {
                 todo.push(&dep.pkg);
             }
@@ -290,7 +278,7 @@ fn linked_crates(
                 {
                     Origin::CratesIo
                 }
-                Some(s) => return Err(format!("{}: a source SBOM cannot name yet: {s}", p.name)),
+                Some(s) => bail!("{}: a source SBOM cannot name yet: {s}", p.name),
             };
             Ok(Crate {
                 name: p.name.clone(),

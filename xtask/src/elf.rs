@@ -1,5 +1,6 @@
 //! What the build promises about each shipped file, read back from its ELF headers.
 
+use anyhow::{Result, bail};
 use object::elf;
 use object::read::elf::{FileHeader, ProgramHeader};
 use object::{Endianness, FileKind};
@@ -27,23 +28,19 @@ pub struct Segment {
 }
 
 impl ElfFacts {
-    pub fn parse(data: &[u8]) -> Result<Self, String> {
-        match FileKind::parse(data).map_err(|e| e.to_string())? {
+    pub fn parse(data: &[u8]) -> Result<Self> {
+        match FileKind::parse(data)? {
             FileKind::Elf32 => Self::parse_as::<elf::FileHeader32<Endianness>>(data, false),
             FileKind::Elf64 => Self::parse_as::<elf::FileHeader64<Endianness>>(data, true),
-            other => Err(format!("not an ELF file: {other:?}")),
+            other => bail!("not an ELF file: {other:?}"),
         }
     }
 
-    fn parse_as<H: FileHeader<Endian = Endianness>>(
-        data: &[u8],
-        is_64: bool,
-    ) -> Result<Self, String> {
-        let header = H::parse(data).map_err(|e| e.to_string())?;
-        let endian = header.endian().map_err(|e| e.to_string())?;
+    fn parse_as<H: FileHeader<Endian = Endianness>>(data: &[u8], is_64: bool) -> Result<Self> {
+        let header = H::parse(data)?;
+        let endian = header.endian()?;
         let segments = header
-            .program_headers(endian, data)
-            .map_err(|e| e.to_string())?
+            .program_headers(endian, data)?
             .iter()
             .map(|ph| Segment {
                 p_type: ph.p_type(endian),
@@ -67,22 +64,19 @@ impl ElfFacts {
     /// The shape every shipped binary must have: a static executable for `machine` with one
     /// loadable read+execute segment that covers the whole file and the entry point, a
     /// non-executable stack, and nothing for a dynamic loader to do.
-    pub fn check_shipped_shape(&self, machine: u16, file_len: u64) -> Result<(), String> {
+    pub fn check_shipped_shape(&self, machine: u16, file_len: u64) -> Result<()> {
         if self.machine != machine {
-            return Err(format!(
-                "e_machine {} where {machine} was expected",
-                self.machine
-            ));
+            bail!("e_machine {} where {machine} was expected", self.machine);
         }
         if self.e_type != elf::ET_EXEC {
-            return Err(format!("e_type {} is not ET_EXEC", self.e_type));
+            bail!("e_type {} is not ET_EXEC", self.e_type);
         }
         if let Some(s) = self
             .segments
             .iter()
             .find(|s| matches!(s.p_type, elf::PT_INTERP | elf::PT_DYNAMIC | elf::PT_TLS))
         {
-            return Err(format!("unexpected program header {s:?}"));
+            bail!("unexpected program header {s:?}");
         }
         let loads: Vec<_> = self
             .segments
@@ -90,34 +84,23 @@ impl ElfFacts {
             .filter(|s| s.p_type == elf::PT_LOAD)
             .collect();
         let [load] = loads[..] else {
-            return Err(format!(
-                "{} PT_LOAD segments, want exactly one",
-                loads.len()
-            ));
+            bail!("{} PT_LOAD segments, want exactly one", loads.len());
         };
         if load.flags != elf::PF_R | elf::PF_X {
-            return Err(format!("PT_LOAD flags {:#x}, want R+X only", load.flags));
+            bail!("PT_LOAD flags {:#x}, want R+X only", load.flags);
         }
         if load.offset != 0 || load.filesz != file_len || load.memsz != load.filesz {
-            return Err(format!(
-                "PT_LOAD {load:?} does not map exactly the {file_len}-byte file"
-            ));
+            bail!("PT_LOAD {load:?} does not map exactly the {file_len}-byte file");
         }
         if !(load.vaddr..load.vaddr + load.memsz).contains(&self.entry) {
-            return Err(format!(
-                "entry {:#x} outside the loaded segment",
-                self.entry
-            ));
+            bail!("entry {:#x} outside the loaded segment", self.entry);
         }
         match self.segments.iter().find(|s| s.p_type == elf::PT_GNU_STACK) {
             Some(stack) if stack.flags & elf::PF_X == 0 => {}
-            other => return Err(format!("stack not marked non-executable: {other:?}")),
+            other => bail!("stack not marked non-executable: {other:?}"),
         }
         if self.section_headers != 0 {
-            return Err(format!(
-                "{} section headers left in the file",
-                self.section_headers
-            ));
+            bail!("{} section headers left in the file", self.section_headers);
         }
         Ok(())
     }

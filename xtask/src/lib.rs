@@ -1,34 +1,48 @@
-//! What the build and the test suite share: the architectures we ship and where things live.
+//! The build tool (`cargo xtask`), and what the test suite reads from it: the architectures
+//! we ship and where things live.
+//!
+//! - `arches`: the architecture table, with each row's Debian kernels: what both sides read.
+//! - [`bench`]: `cargo xtask bench`, pause beside the other sandbox inits.
+//! - [`build`]: `dist`, the test-only builds and `clippy`.
+//! - [`buildinfo`]: the facts of a build (crates, toolchain, lock file, commit).
+//! - [`command`]: running programs, with errors that name the command line.
+//! - [`dockerfile`]: the Dockerfile, generated from the table.
+//! - [`elf`]: the shape every shipped binary must have, read back from its headers.
+//! - [`oci`]: the multi-arch image and its OCI layout archive.
+//! - [`pins`]: the runtime snippets pinning the image index digest.
+//! - [`provenance`]: the SLSA provenance statement.
+//! - [`release`]: everything `dist` writes beside the binaries.
+//! - [`sbom`]: the SPDX SBOM.
+//! - [`seccomp`]: the seccomp profile, generated from the table.
+//! - [`tools`]: finding programs, naming and installing the Debian packages that provide them.
 
 mod arches;
-pub mod artifact;
 pub mod bench;
 pub mod build;
 pub mod buildinfo;
+pub mod command;
 pub mod dockerfile;
 pub mod elf;
-pub mod kernel;
 pub mod oci;
 pub mod pins;
-pub mod procfs;
 pub mod provenance;
 pub mod release;
 pub mod sbom;
 pub mod seccomp;
 pub mod tools;
-pub mod zombies;
 
+use anyhow::Context;
 pub use arches::{ARCHES, Arch, DebFile, Kernel, Qemu, SignalReturn, Syscall};
 use std::path::PathBuf;
 
 /// `SOURCE_DATE_EPOCH`, the one time reproducible artifacts may carry, if it is set.
-pub fn source_date_epoch() -> Result<Option<u64>, String> {
+pub fn source_date_epoch() -> anyhow::Result<Option<u64>> {
     match std::env::var("SOURCE_DATE_EPOCH") {
         Ok(value) => value
             .trim()
             .parse()
             .map(Some)
-            .map_err(|e| format!("SOURCE_DATE_EPOCH={value:?}: {e}")),
+            .with_context(|| format!("SOURCE_DATE_EPOCH={value:?}")),
         Err(_) => Ok(None),
     }
 }

@@ -2,11 +2,15 @@
 //! then runs the whole suite; `cargo xtask generate` writes the files derived from the
 //! architecture table (seccomp/pause.json, Dockerfile).
 
+use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
+use fs_err as fs;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use xtask::build::{Result, all, cargo, clippy, dist, image_info, output, run, test_builds};
-use xtask::{ARCHES, Arch, bench, dockerfile, seccomp, tools, workspace_root, zombies};
+use xtask::bench::{self, zombies};
+use xtask::build::{all, clippy, dist, image_info, test_builds};
+use xtask::command::{cargo, output, run};
+use xtask::{ARCHES, Arch, dockerfile, seccomp, tools, workspace_root};
 
 #[derive(Parser)]
 #[command(about = "Build, package and test pause")]
@@ -87,7 +91,7 @@ fn main() -> ExitCode {
                     spawns: spawns.max(1),
                     idle_seconds,
                     out: workspace_root().join(out),
-                    helper: std::env::current_exe().map_err(|e| e.to_string())?,
+                    helper: std::env::current_exe().context("finding our own executable")?,
                 };
                 bench::run(&options, &image_info(&workspace_root())?)
             }),
@@ -96,7 +100,8 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("xtask: {e}");
+            // The whole chain on one line: what failed, and each thing it was part of.
+            eprintln!("xtask: {e:#}");
             ExitCode::FAILURE
         }
     }
@@ -110,7 +115,7 @@ fn selected(names: &[String]) -> Result<Vec<&'static Arch>> {
     names
         .iter()
         .map(|name| {
-            Arch::named(name).ok_or_else(|| {
+            Arch::named(name).with_context(|| {
                 let known: Vec<&str> = ARCHES.iter().map(|a| a.name).collect();
                 format!("no architecture {name:?}; there are {}", known.join(", "))
             })
@@ -119,13 +124,12 @@ fn selected(names: &[String]) -> Result<Vec<&'static Arch>> {
 }
 
 /// Writes the files derived from the architecture table.
-fn generate() -> Result {
+fn generate() -> Result<()> {
     for (file, text) in [
         (seccomp::PATH, seccomp::profile_json()),
         (dockerfile::PATH, dockerfile::dockerfile()),
     ] {
-        let path = workspace_root().join(file);
-        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+        fs::write(workspace_root().join(file), text)?;
         println!("wrote {file}");
     }
     Ok(())
@@ -135,7 +139,7 @@ fn generate() -> Result {
 /// Debian packages and cargo-nextest. As root where apt-get exists, installs whatever is
 /// missing, so that on a fresh machine the README's two commands are all there is to run;
 /// otherwise says everything that is missing at once.
-fn test_prerequisites() -> Result {
+fn test_prerequisites() -> Result<()> {
     let root = tools::is_root();
     let missing = tools::missing_for_suite();
     let nextest = || output(cargo().args(["nextest", "--version"])).is_ok();
@@ -162,10 +166,7 @@ fn test_prerequisites() -> Result {
         } else {
             ""
         };
-        return Err(format!(
-            "cargo xtask test needs:\n  {}{hint}",
-            problems.join("\n  ")
-        ));
+        bail!("cargo xtask test needs:\n  {}{hint}", problems.join("\n  "));
     }
     tools::apt_install("test", &missing)?;
     if !has_nextest {
@@ -176,15 +177,15 @@ fn test_prerequisites() -> Result {
     // a python3 that is not Debian's) fails here, not halfway through the suite.
     let still = tools::missing_for_suite();
     if !still.is_empty() {
-        return Err(format!("installed, yet still missing: {}", still.join(" ")));
+        bail!("installed, yet still missing: {}", still.join(" "));
     }
     if !nextest() {
-        return Err("installed cargo-nextest, yet `cargo nextest` does not run".to_string());
+        bail!("installed cargo-nextest, yet `cargo nextest` does not run");
     }
     Ok(())
 }
 
-fn test(args: &[String]) -> Result {
+fn test(args: &[String]) -> Result<()> {
     // nextest: each test in its own process, and one summary for the whole suite at the end.
     let mut nextest = cargo();
     nextest
@@ -203,10 +204,6 @@ fn test(args: &[String]) -> Result {
         // Most tests wait on processes and the kernel, not on the CPU.
         .args(["--test-threads", "4", "--no-fail-fast"])
         .args(args);
-    run(&mut nextest).map_err(|e| {
-        format!(
-            "{e}
-(the suite runs under cargo-nextest: `cargo install --locked cargo-nextest`)"
-        )
-    })
+    run(&mut nextest)
+        .context("the suite, under cargo-nextest (`cargo install --locked cargo-nextest`)")
 }

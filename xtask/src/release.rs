@@ -2,9 +2,8 @@
 //! image archive with the SBOM and the provenance attached to its index, the two documents on
 //! their own, and the runtime snippets pinning the index digest.
 
-use crate::artifact::Attachment;
 use crate::buildinfo::BuildInfo;
-use crate::oci::{self, Archive, ImageInfo};
+use crate::oci::{self, Archive, Attachment, ImageInfo};
 use crate::{Arch, pins, provenance, sbom};
 use std::collections::HashMap;
 
@@ -29,33 +28,31 @@ pub fn release(
         })
         .collect();
     let spdx = sbom::spdx(build, &shipped);
-    // The provenance names the index digest, which only exists once the index does.
-    let mut statement = Vec::new();
-    let archive = oci::build_archive(info, binaries, |index| {
-        let named: Vec<(String, &[u8])> =
-            shipped.iter().map(|f| (f.name.clone(), f.bytes)).collect();
-        let index_name = format!("pause:{}", info.version);
-        statement = provenance::statement(build, &index_name, &index.hex_digest(), &named);
-        let mut provenance_annotations = annotations(info);
-        provenance_annotations.insert(
-            "in-toto.io/predicate-type".to_string(),
-            provenance::PREDICATE_TYPE.to_string(),
-        );
-        vec![
-            Attachment {
-                artifact_type: sbom::MEDIA_TYPE.to_string(),
-                bytes: spdx.clone(),
-                title: "pause.spdx.json".to_string(),
-                annotations: annotations(info),
-            },
-            Attachment {
-                artifact_type: provenance::MEDIA_TYPE.to_string(),
-                bytes: statement.clone(),
-                title: "pause.provenance.json".to_string(),
-                annotations: provenance_annotations,
-            },
-        ]
-    });
+    let image = oci::image(info, binaries);
+    // The provenance names the index digest, so it is made once the index is.
+    let named: Vec<(String, &[u8])> = shipped.iter().map(|f| (f.name.clone(), f.bytes)).collect();
+    let index_name = format!("pause:{}", info.version);
+    let statement = provenance::statement(build, &index_name, &image.index.hex_digest(), &named);
+    let mut provenance_annotations = annotations(info);
+    provenance_annotations.insert(
+        "in-toto.io/predicate-type".to_string(),
+        provenance::PREDICATE_TYPE.to_string(),
+    );
+    let attachments = vec![
+        Attachment {
+            artifact_type: sbom::MEDIA_TYPE.to_string(),
+            bytes: spdx.clone(),
+            title: "pause.spdx.json".to_string(),
+            annotations: annotations(info),
+        },
+        Attachment {
+            artifact_type: provenance::MEDIA_TYPE.to_string(),
+            bytes: statement.clone(),
+            title: "pause.provenance.json".to_string(),
+            annotations: provenance_annotations,
+        },
+    ];
+    let archive = oci::archive(info, image, attachments);
     let mut files = vec![
         ("pause-oci.tar".to_string(), archive.tar.clone()),
         ("pause.spdx.json".to_string(), spdx),

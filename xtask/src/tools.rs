@@ -1,6 +1,8 @@
 //! Finding the programs the suite, the bench and the build run, and naming the Debian package
 //! that provides one when it is missing: one place, so every missing tool reads the same.
 
+use crate::command::output;
+use anyhow::{Context, Result};
 use std::path::PathBuf;
 
 /// The absolute path of `tool`: on PATH, or in the sbin directories a non-login root shell
@@ -148,7 +150,7 @@ pub fn missing_packages(needs: &[(&'static str, Option<&'static str>)]) -> Vec<&
 /// Installs these Debian packages, one at a time with a line each (`<task>: installing P
 /// (i/n)`), after one `apt-get update`; apt's own chatter is shown only when it fails. Needs
 /// root and apt-get.
-pub fn apt_install(task: &str, packages: &[&str]) -> Result<(), String> {
+pub fn apt_install(task: &str, packages: &[&str]) -> Result<()> {
     if packages.is_empty() {
         return Ok(());
     }
@@ -158,17 +160,7 @@ pub fn apt_install(task: &str, packages: &[&str]) -> Result<(), String> {
         cmd.args(args)
             .env("DEBIAN_FRONTEND", "noninteractive")
             .stdin(std::process::Stdio::null());
-        let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
-        if out.status.success() {
-            Ok(())
-        } else {
-            Err(format!(
-                "{cmd:?} failed: {}\n{}{}",
-                out.status,
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            ))
-        }
+        output(&mut cmd).map(drop)
     };
     eprintln!(
         "{task}: installing {} Debian package(s): apt-get update",
@@ -193,8 +185,8 @@ pub fn is_root() -> bool {
 }
 
 /// The absolute path of `tool`, or an error that names the Debian package providing it.
-pub fn require(tool: &str, package: &str) -> Result<PathBuf, String> {
-    find(tool).ok_or_else(|| format!("`{tool}` not found: install the Debian package {package}"))
+pub fn require(tool: &str, package: &str) -> Result<PathBuf> {
+    find(tool).with_context(|| format!("`{tool}` not found: install the Debian package {package}"))
 }
 
 #[cfg(test)]
@@ -205,7 +197,9 @@ mod tests {
     fn require_finds_a_tool_and_names_the_package_of_a_missing_one() {
         let sh = require("sh", "dash").unwrap();
         assert!(sh.is_absolute() && sh.is_file(), "{}", sh.display());
-        let missing = require("no-such-tool-anywhere", "some-package").unwrap_err();
+        let missing = require("no-such-tool-anywhere", "some-package")
+            .unwrap_err()
+            .to_string();
         assert!(
             missing.contains("install the Debian package some-package"),
             "{missing}"

@@ -7,8 +7,8 @@ fn main() {
         .nth(1)
         .and_then(|n| n.parse().ok())
         .expect("usage: orphans N");
-    if let Err(e) = xtask::zombies::make_zombies(count) {
-        eprintln!("orphans: {e}");
+    if let Err(e) = xtask::bench::zombies::make_zombies(count) {
+        eprintln!("orphans: {e:#}");
         std::process::exit(1);
     }
 }

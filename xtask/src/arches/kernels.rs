@@ -2,8 +2,8 @@
 //! qemu-system by tests/kernels.rs: the table's sub-table, one const per row that has any.
 
 /// A Debian kernel and the emulated machine that boots it. The kernel and the architecture's
-/// `busybox-static` come from the same suite, read through a private apt state
-/// ([`kernel::fetch`]); nothing is installed on the host.
+/// `busybox-static` come from the same suite, read through a private apt state (the tests'
+/// `pause_tests::kernel::fetch`); nothing is installed on the host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Kernel {
     /// Names the test and the cache directory `target/kernels/<name>`.

@@ -2,7 +2,8 @@
 
 use super::peers::Peer;
 use super::statistics::{Spread, spread};
-use super::{Options, Result, progress};
+use super::{Options, progress};
+use anyhow::{Context, Result, bail};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
@@ -31,10 +32,10 @@ pub fn measure(peers: &[Peer], options: &Options) -> Result<Vec<ExecRow>> {
                     .stdout(Stdio::null())
                     .stderr(Stdio::null())
                     .status()
-                    .map_err(|e| format!("{}: {e}", peer.name))?;
+                    .with_context(|| peer.name)?;
                 times[j].push(start.elapsed().as_secs_f64() * 1e6);
                 if !status.success() {
-                    return Err(format!("{} {:?}: {status}", peer.name, peer.version_args));
+                    bail!("{} {:?}: {status}", peer.name, peer.version_args);
                 }
             }
         }

@@ -1,9 +1,10 @@
 //! What an idle init costs over time: CPU ticks and wake-ups while nothing happens.
 
+use super::Options;
 use super::peers::Peer;
+use super::procfs;
 use super::sandboxes::Sandbox;
-use super::{Options, Result};
-use crate::procfs;
+use anyhow::{Result, anyhow};
 use std::time::Duration;
 
 #[derive(Debug, Clone)]
@@ -28,7 +29,7 @@ pub fn measure(peers: &[Peer], options: &Options) -> Result<Idle> {
     std::thread::sleep(Duration::from_millis(200));
     let read = |sandbox: &Sandbox| -> Result<(u64, u64)> {
         let pid = sandbox.pid;
-        let gone = || format!("pid {pid} is gone");
+        let gone = || anyhow!("pid {pid} is gone");
         let stat = procfs::proc_stat(pid).ok_or_else(gone)?;
         let switches = procfs::context_switches(&format!("/proc/{pid}/status")).ok_or_else(gone)?;
         Ok((stat.utime + stat.stime, switches))

@@ -1,10 +1,11 @@
 //! The memory of one idle sandbox, and how memory is read from /proc.
 
 use super::peers::Peer;
+use super::procfs;
 use super::sandboxes::Sandbox;
 use super::statistics::{Spread, spread};
-use super::{Options, Result, progress};
-use crate::procfs;
+use super::{Options, progress};
+use anyhow::{Context, Result};
 use std::time::Duration;
 
 /// What one process costs, in kB.
@@ -66,5 +67,5 @@ pub fn memory_of(pid: i32) -> Result<Memory> {
 pub fn proc_kb(path: &str, field: &str) -> Result<u64> {
     procfs::field(path, field)
         .and_then(|v| v.parse().ok())
-        .ok_or(format!("{path}: no {field}"))
+        .with_context(|| format!("{path}: no {field}"))
 }

@@ -10,6 +10,7 @@ mod exec;
 mod idle;
 mod memory;
 mod peers;
+pub mod procfs;
 mod reaping;
 mod report;
 mod sandboxes;
@@ -17,13 +18,13 @@ mod scale;
 mod size;
 mod statistics;
 mod syscalls;
+pub mod zombies;
 
 pub use peers::preflight;
 
 use crate::{Arch, oci};
+use anyhow::Result;
 use std::path::PathBuf;
-
-type Result<T = ()> = std::result::Result<T, String>;
 
 pub struct Options {
     pub rounds: usize,
@@ -31,7 +32,7 @@ pub struct Options {
     pub spawns: usize,
     pub idle_seconds: u64,
     pub out: PathBuf,
-    /// An executable whose `zombies N` subcommand runs `crate::zombies::make_zombies`.
+    /// An executable whose `zombies N` subcommand runs [`zombies::make_zombies`].
     pub helper: PathBuf,
 }
 
@@ -53,7 +54,7 @@ pub struct Figures {
 }
 
 /// Measures everything (ours first in every table), then writes the report and the chart.
-pub fn run(options: &Options, image: &oci::ImageInfo) -> Result {
+pub fn run(options: &Options, image: &oci::ImageInfo) -> Result<()> {
     preflight()?;
     let peers = peers::Peer::all()?;
     let arch = peers::host_arch()?;

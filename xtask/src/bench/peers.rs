@@ -1,9 +1,9 @@
 //! The inits the bench compares: ours for this machine's architecture, and the sandbox inits
 //! operators choose between, as Debian packages them.
 
-use super::Result;
 use crate::Arch;
 use crate::tools::require;
+use anyhow::{Context, Result, bail};
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
@@ -66,27 +66,28 @@ const TOOLS: [(&str, &str); 3] = [
 /// Everything the bench needs before it builds or measures anything: root (new PID
 /// namespaces), a shipped architecture to be, and every peer and tool. All that is missing is
 /// named at once, each tool with its Debian package.
-pub fn preflight() -> Result {
+pub fn preflight() -> Result<()> {
     let mut missing = Vec::new();
     // SAFETY: geteuid(2) cannot fail and touches no memory.
     if unsafe { libc::geteuid() } != 0 {
         missing.push("root: every sandbox is PID 1 of a new PID namespace".to_string());
     }
     if let Err(e) = host_arch() {
-        missing.push(e);
+        missing.push(e.to_string());
     }
     let tools = PACKAGED.iter().map(|p| (p.tool, p.package)).chain(TOOLS);
-    missing.extend(tools.filter_map(|(tool, package)| require(tool, package).err()));
-    if missing.is_empty() {
-        Ok(())
-    } else {
-        Err(format!("the bench needs:\n  {}", missing.join("\n  ")))
+    missing.extend(
+        tools.filter_map(|(tool, package)| Some(require(tool, package).err()?.to_string())),
+    );
+    if !missing.is_empty() {
+        bail!("the bench needs:\n  {}", missing.join("\n  "));
     }
+    Ok(())
 }
 
 /// The row of the architecture table this machine runs: our binary and its sleep call.
 pub fn host_arch() -> Result<&'static Arch> {
-    Arch::host().ok_or_else(|| {
+    Arch::host().with_context(|| {
         format!(
             "this machine is {}, for which pause is not shipped",
             std::env::consts::ARCH
@@ -100,10 +101,7 @@ impl Peer {
         let arch = host_arch()?;
         let path = arch.dist_binary();
         if !path.is_file() {
-            return Err(format!(
-                "{} is missing: run `cargo xtask dist`",
-                path.display()
-            ));
+            bail!("{} is missing: run `cargo xtask dist`", path.display());
         }
         let ours = Peer {
             name: "pause (ours)",

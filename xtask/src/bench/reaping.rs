@@ -3,7 +3,9 @@
 use super::peers::Peer;
 use super::sandboxes::Sandbox;
 use super::statistics::{Spread, spread};
-use super::{Options, Result, progress};
+use super::{Options, progress};
+use anyhow::{Context, Result, bail};
+use fs_err as fs;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -49,7 +51,7 @@ fn reap_once(peer: &Peer, n: usize, helper: &Path) -> Result<(Duration, usize)> 
     let sandbox = Sandbox::start(peer)?;
     sandbox.wait_until_idle()?;
     let children = format!("/proc/{0}/task/{0}/children", sandbox.pid);
-    // The helper (crate::zombies) forks n children that exit at once, says "ready" once they
+    // The helper (zombies::make_zombies) forks n children that exit at once, says "ready" once they
     // all have, and exits: the kernel then hands the n zombies to PID 1 together. The clock
     // starts at "ready", so it covers the hand-over and the reaping.
     let mut helper_run = Command::new("nsenter")
@@ -58,16 +60,16 @@ fn reap_once(peer: &Peer, n: usize, helper: &Path) -> Result<(Duration, usize)> 
         .args(["zombies", &n.to_string()])
         .stdout(Stdio::piped())
         .spawn()
-        .map_err(|e| format!("nsenter: {e}"))?;
+        .context("nsenter")?;
     let mut ready = String::new();
     std::io::BufRead::read_line(
         &mut std::io::BufReader::new(helper_run.stdout.take().expect("piped")),
         &mut ready,
     )
-    .map_err(|e| format!("zombie helper: {e}"))?;
+    .context("zombie helper")?;
     let start = Instant::now();
     if ready.trim() != "ready" {
-        return Err(format!("zombie helper said {ready:?}"));
+        bail!("zombie helper said {ready:?}");
     }
     let deadline = start + Duration::from_secs(60);
     // Done once the helper is gone (so the zombies have been handed over) and the init has no
@@ -75,30 +77,22 @@ fn reap_once(peer: &Peer, n: usize, helper: &Path) -> Result<(Duration, usize)> 
     let mut handed_over = false;
     loop {
         if !handed_over {
-            handed_over = helper_run.try_wait().map_err(|e| e.to_string())?.is_some();
+            handed_over = helper_run.try_wait()?.is_some();
         }
-        if handed_over
-            && std::fs::read_to_string(&children)
-                .map_err(|e| e.to_string())?
-                .trim()
-                .is_empty()
-        {
+        if handed_over && fs::read_to_string(&children)?.trim().is_empty() {
             break;
         }
         if Instant::now() > deadline {
-            return Err(format!("{}: {n} orphans not reaped within 60 s", peer.name));
+            bail!("{}: {n} orphans not reaped within 60 s", peer.name);
         }
         std::thread::sleep(Duration::from_micros(500));
     }
     let elapsed = start.elapsed();
-    let status = helper_run.wait().map_err(|e| e.to_string())?;
+    let status = helper_run.wait()?;
     if !status.success() {
-        return Err(format!("zombie helper: {status}"));
+        bail!("zombie helper: {status}");
     }
     std::thread::sleep(Duration::from_millis(100));
-    let zombies = std::fs::read_to_string(&children)
-        .map_err(|e| e.to_string())?
-        .split_whitespace()
-        .count();
+    let zombies = fs::read_to_string(&children)?.split_whitespace().count();
     Ok((elapsed, zombies))
 }

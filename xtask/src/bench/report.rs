@@ -2,17 +2,19 @@
 //! `bench.svg`. No measurement writes text of its own.
 
 use super::statistics::Spread;
-use super::{Figures, Result, chart};
+use super::{Figures, chart};
+use anyhow::Result;
+use fs_err as fs;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 /// Writes `results.md` (the given Markdown) and `bench.svg` into `out`; returns their paths.
 pub fn write(figures: &Figures, markdown: &str, out: &Path) -> Result<(PathBuf, PathBuf)> {
-    std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+    fs::create_dir_all(out)?;
     let results = out.join("results.md");
-    std::fs::write(&results, markdown).map_err(|e| format!("{}: {e}", results.display()))?;
+    fs::write(&results, markdown)?;
     let svg = out.join("bench.svg");
-    std::fs::write(&svg, svg_chart(figures)).map_err(|e| format!("{}: {e}", svg.display()))?;
+    fs::write(&svg, svg_chart(figures))?;
     Ok((results, svg))
 }
 

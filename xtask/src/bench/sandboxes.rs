@@ -1,9 +1,9 @@
 //! Starting an init as PID 1 of a new PID namespace, straight from this process, and knowing
 //! when it has gone to sleep.
 
-use super::Result;
 use super::peers::{Peer, host_arch};
-use crate::procfs;
+use super::procfs;
+use anyhow::{Context, Result, bail};
 use std::ffi::{CString, c_void};
 use std::time::{Duration, Instant};
 
@@ -75,10 +75,7 @@ impl Sandbox {
             )
         };
         if pid < 0 {
-            return Err(format!(
-                "clone(CLONE_NEWPID): {}",
-                std::io::Error::last_os_error()
-            ));
+            return Err(std::io::Error::last_os_error()).context("clone(CLONE_NEWPID)");
         }
         Ok(Sandbox {
             pid,
@@ -87,7 +84,7 @@ impl Sandbox {
     }
 
     /// Waits until it blocks in a syscall that sleeps.
-    pub fn wait_until_idle(&self) -> Result {
+    pub fn wait_until_idle(&self) -> Result<()> {
         // The calls the peers sleep in, by this machine's numbers (libc has each
         // architecture's table), and ours from the architecture table.
         let mut sleeps = vec![
@@ -120,16 +117,18 @@ impl Sandbox {
             }
             // A failed exec exits at once: say so now rather than after the deadline.
             if procfs::proc_stat(self.pid).is_some_and(|stat| stat.state == 'Z') {
-                return Err(format!(
+                bail!(
                     "{} (pid {}) exited before going to sleep",
-                    self.name, self.pid
-                ));
+                    self.name,
+                    self.pid
+                );
             }
             if Instant::now() > deadline {
-                return Err(format!(
+                bail!(
                     "{} (pid {}) never went to sleep (syscall {nr:?})",
-                    self.name, self.pid
-                ));
+                    self.name,
+                    self.pid
+                );
             }
             std::thread::sleep(Duration::from_millis(2));
         }

@@ -4,7 +4,8 @@ use super::memory::{memory_of, proc_kb};
 use super::peers::Peer;
 use super::sandboxes::Sandbox;
 use super::statistics::{Spread, spread};
-use super::{Options, Result, progress};
+use super::{Options, progress};
+use anyhow::Result;
 use std::time::Duration;
 
 /// One init's figures per sandbox, in kB.

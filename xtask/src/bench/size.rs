@@ -1,10 +1,11 @@
 //! Bytes on disk and over the wire: every shipped binary, the peers', and the image a runtime
 //! pulls per platform.
 
-use super::Result;
 use super::peers::Peer;
 use crate::elf::ElfFacts;
 use crate::{ARCHES, Arch, oci};
+use anyhow::{Context, Result};
+use fs_err as fs;
 
 /// One binary's size, as stored and as gzip -9 would send it.
 #[derive(Debug, Clone)]
@@ -30,9 +31,7 @@ pub struct Sizes {
 pub fn measure(others: &[Peer], image: &oci::ImageInfo) -> Result<Sizes> {
     let mut shipped = Vec::new();
     for arch in &ARCHES {
-        let path = arch.dist_binary();
-        let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        shipped.push((arch, bytes));
+        shipped.push((arch, fs::read(arch.dist_binary())?));
     }
     let ours = shipped
         .iter()
@@ -40,13 +39,9 @@ pub fn measure(others: &[Peer], image: &oci::ImageInfo) -> Result<Sizes> {
         .collect::<Result<_>>()?;
     let peers = others
         .iter()
-        .map(|peer| {
-            let bytes =
-                std::fs::read(&peer.path).map_err(|e| format!("{}: {e}", peer.path.display()))?;
-            binary(peer.name, &bytes)
-        })
+        .map(|peer| binary(peer.name, &fs::read(&peer.path)?))
         .collect::<Result<_>>()?;
-    let image_pulled = oci::build_archive(image, &shipped, |_| Vec::new())
+    let image_pulled = oci::image(image, &shipped)
         .images
         .iter()
         .map(|platform| (platform.arch, platform.pulled_bytes() as u64))
@@ -59,7 +54,7 @@ pub fn measure(others: &[Peer], image: &oci::ImageInfo) -> Result<Sizes> {
 }
 
 fn binary(name: &str, bytes: &[u8]) -> Result<Binary> {
-    let facts = ElfFacts::parse(bytes).map_err(|e| format!("{name}: {e}"))?;
+    let facts = ElfFacts::parse(bytes).context(name.to_string())?;
     Ok(Binary {
         name: name.to_string(),
         bytes: bytes.len() as u64,

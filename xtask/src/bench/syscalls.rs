@@ -1,8 +1,8 @@
 //! How much an init does before it sleeps: its own syscalls from execve to the first sleep,
 //! as PID 1, counted by strace.
 
-use super::Result;
 use super::peers::Peer;
+use anyhow::{Context, Result, bail};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -32,7 +32,7 @@ pub fn measure(peers: &[Peer]) -> Result<Vec<SyscallsRow>> {
 /// Runs `peer` as PID 1 under `strace -f`, kills it once asleep, and counts its own syscalls
 /// after execve; the last one is the sleep it was killed in.
 fn count_syscalls(peer: &Peer) -> Result<(usize, String)> {
-    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let dir = tempfile::tempdir()?;
     let trace = dir.path().join("trace");
     let mut strace = Command::new("strace")
         .args(["-f", "-qq", "-o"])
@@ -44,7 +44,7 @@ fn count_syscalls(peer: &Peer) -> Result<(usize, String)> {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .map_err(|e| format!("strace: {e}"))?;
+        .context("strace")?;
     let exe = peer.path.display().to_string();
     let deadline = Instant::now() + Duration::from_secs(30);
     let lines = loop {
@@ -57,7 +57,7 @@ fn count_syscalls(peer: &Peer) -> Result<(usize, String)> {
         }
         if Instant::now() > deadline {
             let _ = strace.kill();
-            return Err(format!("{}: never settled under strace", peer.name));
+            bail!("{}: never settled under strace", peer.name);
         }
     };
     // Killing strace would only detach it. Kill unshare(1), its child: --kill-child takes the

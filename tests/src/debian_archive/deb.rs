@@ -1,6 +1,6 @@
 //! Reading files out of a downloaded `.deb`, without installing it.
 
-use super::Result;
+use anyhow::{Context, Result, anyhow};
 use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -8,25 +8,23 @@ use std::process::{Command, Stdio};
 /// For each pattern, the contents of the first file in `deb` whose path matches it. dpkg-deb
 /// unpacks the data member whatever its compression; we stop reading once we have them all,
 /// so a kernel's modules are never written out.
-pub(super) fn extract(deb: &Path, patterns: &[&str]) -> Result<Vec<Vec<u8>>> {
+pub fn extract(deb: &Path, patterns: &[&str]) -> Result<Vec<Vec<u8>>> {
     let mut child = Command::new("dpkg-deb")
         .arg("--fsys-tarfile")
         .arg(deb)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .map_err(|e| format!("dpkg-deb: {e}"))?;
+        .context("dpkg-deb (Debian package dpkg)")?;
     let stdout = child.stdout.take().expect("piped");
     let mut found: Vec<Option<Vec<u8>>> = vec![None; patterns.len()];
     let mut archive = tar::Archive::new(stdout);
-    let entries = archive
-        .entries()
-        .map_err(|e| format!("{}: {e}", deb.display()))?;
-    for entry in entries {
-        let mut entry = entry.map_err(|e| format!("{}: {e}", deb.display()))?;
+    let unreadable = || format!("reading {}", deb.display());
+    for entry in archive.entries().with_context(unreadable)? {
+        let mut entry = entry.with_context(unreadable)?;
         let path = entry
             .path()
-            .map_err(|e| format!("{}: {e}", deb.display()))?
+            .with_context(unreadable)?
             .to_string_lossy()
             .trim_start_matches("./")
             .to_string();
@@ -39,9 +37,7 @@ pub(super) fn extract(deb: &Path, patterns: &[&str]) -> Result<Vec<Vec<u8>>> {
             .position(|(pattern, got)| got.is_none() && glob_match(pattern, &path));
         if let Some(i) = wanted {
             let mut bytes = Vec::new();
-            entry
-                .read_to_end(&mut bytes)
-                .map_err(|e| format!("{}: {e}", deb.display()))?;
+            entry.read_to_end(&mut bytes).with_context(unreadable)?;
             found[i] = Some(bytes);
             if found.iter().all(Option::is_some) {
                 break;
@@ -57,7 +53,7 @@ pub(super) fn extract(deb: &Path, patterns: &[&str]) -> Result<Vec<Vec<u8>>> {
         .zip(found)
         .map(|(pattern, got)| {
             got.ok_or_else(|| {
-                format!(
+                anyhow!(
                     "{} holds no file matching {pattern}",
                     deb.file_name().unwrap_or_default().to_string_lossy()
                 )

@@ -2,7 +2,7 @@
 //! guidance"): a manifest with `artifactType`, the empty config, the document as its one layer
 //! and the index as `subject`.
 
-use crate::oci::{Blob, canonical_json};
+use super::blob::{Blob, canonical_json};
 use oci_spec::image::{self as oci, ANNOTATION_TITLE, MediaType};
 use std::collections::HashMap;
 

@@ -2,23 +2,20 @@
 //! qemu cannot boot it) qemu and firmware from Debian's archive, build an initramfs, and boot it
 //! under qemu-system with a bounded wait.
 //!
-//! Packages come through the private apt states of [`apt`] (under `target/debian/`), each
+//! Packages come through [`DebianArchive`]'s private apt states (under `target/debian/`), each
 //! downloaded once per target directory; a kernel's image and device tree are cached under
 //! `target/kernels/<name>/`.
 
-pub mod apt;
 mod boot;
-mod deb;
 
 pub use boot::{Boot, boot, initramfs, qemu_command};
 
-use crate::{Arch, DebFile, Kernel, Qemu, target_dir};
-use apt::{Apt, write_file};
-use std::fs;
+use crate::debian_archive::{DebianArchive, extract, write_file};
+use anyhow::{Context, Result, anyhow};
+use fs_err as fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-type Result<T> = std::result::Result<T, String>;
+use xtask::{Arch, DebFile, Kernel, Qemu, target_dir};
 
 /// What a kernel boots with, all of it on disk.
 #[derive(Debug, Clone)]
@@ -39,25 +36,24 @@ pub struct Fetched {
 /// Errors name the package and suite that could not be had.
 pub fn fetch(arch: &Arch, kernel: &Kernel) -> Result<Fetched> {
     let mut downloaded = 0;
-    let apt = Apt::open(kernel.suite, arch.debian)?;
+    let archive = DebianArchive::open(kernel.suite, arch.debian)?;
     let (package, image) = {
-        let _lock = apt.lock()?;
+        let _lock = archive.lock()?;
         let dir = kernels_dir().join(kernel.name);
-        let (package, got) = cached_kernel(&apt, kernel, &dir)?;
+        let (package, got) = cached_kernel(&archive, kernel, &dir)?;
         downloaded += got;
         (package, dir)
     };
     let (image, dtb) = (image.join("image"), kernel.dtb.map(|_| image.join("dtb")));
-    let (busybox, got) = apt.file("busybox-static", "*bin/busybox")?;
+    let (busybox, got) = archive.file("busybox-static", "*bin/busybox")?;
     downloaded += got;
     let qemu = match kernel.qemu {
-        Qemu::Host { program, package } => crate::tools::require(program, package)?,
+        Qemu::Host { program, package } => xtask::tools::require(program, package)?,
         Qemu::Unpacked(file) => {
             let (path, got) = host_file(&file)?;
             downloaded += got;
             use std::os::unix::fs::PermissionsExt;
-            fs::set_permissions(&path, fs::Permissions::from_mode(0o755))
-                .map_err(|e| format!("chmod {}: {e}", path.display()))?;
+            fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
             path
         }
     };
@@ -89,25 +85,25 @@ pub fn kernels_dir() -> PathBuf {
 /// Exactly the release the table pins, never another: when the suite no longer serves it, the
 /// error names it and the version the flavour's metapackage depends on now, so that the row
 /// and the README change together rather than a test silently booting something else.
-fn cached_kernel(apt: &Apt, kernel: &Kernel, dir: &Path) -> Result<(String, u64)> {
+fn cached_kernel(archive: &DebianArchive, kernel: &Kernel, dir: &Path) -> Result<(String, u64)> {
     let versioned = format!("{}{}", kernel.image_package, kernel.release);
     let name_file = dir.join("package");
-    if fs::read_to_string(&name_file).is_ok_and(|name| name == versioned)
+    if std::fs::read_to_string(&name_file).is_ok_and(|name| name == versioned)
         && dir.join("image").is_file()
         && (kernel.dtb.is_none() || dir.join("dtb").is_file())
     {
         return Ok((versioned, 0));
     }
-    let (deb, size) = apt.download(&versioned).map_err(|e| {
-        let now = apt
+    let (deb, size) = archive.download(&versioned).map_err(|e| {
+        let now = archive
             .depends_on(kernel.package, "linux-image-")
-            .unwrap_or_else(|e| format!("unknown ({e})"));
-        format!(
+            .unwrap_or_else(|e| format!("unknown ({e:#})"));
+        anyhow!(
             "{versioned} ({}, {}), the kernel xtask::ARCHES pins for {}, cannot be downloaded: \
-             {e}; {} now depends on {now}: move the row and the README to a release the \
+             {e:#}; {} now depends on {now}: move the row and the README to a release the \
              suite serves",
             kernel.suite,
-            apt.arch(),
+            archive.arch(),
             kernel.name,
             kernel.package
         )
@@ -116,10 +112,10 @@ fn cached_kernel(apt: &Apt, kernel: &Kernel, dir: &Path) -> Result<(String, u64)
         .into_iter()
         .flatten()
         .collect();
-    let files = deb::extract(&deb, &patterns);
-    let _ = fs::remove_file(&deb);
+    let files = extract(&deb, &patterns);
+    let _ = std::fs::remove_file(&deb);
     let files = files?;
-    fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    fs::create_dir_all(dir)?;
     for (name, bytes) in ["image", "dtb"].into_iter().zip(&files) {
         write_file(&dir.join(name), bytes)?;
     }
@@ -130,7 +126,7 @@ fn cached_kernel(apt: &Apt, kernel: &Kernel, dir: &Path) -> Result<(String, u64)
 /// A file of a package for the host's architecture (or for all), from the cache or the archive.
 fn host_file(file: &DebFile) -> Result<(PathBuf, u64)> {
     let arch = host_debian_arch()?;
-    Apt::open(file.suite, &arch)?.file(file.package, file.path)
+    DebianArchive::open(file.suite, &arch)?.file(file.package, file.path)
 }
 
 /// The host's Debian architecture, as dpkg names it.
@@ -138,6 +134,6 @@ fn host_debian_arch() -> Result<String> {
     let out = Command::new("dpkg")
         .arg("--print-architecture")
         .output()
-        .map_err(|e| format!("dpkg --print-architecture: {e}"))?;
+        .context("dpkg --print-architecture")?;
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }

@@ -1,18 +1,20 @@
-//! A private apt state per Debian suite and architecture: its own sources.list (one suite, one
-//! architecture), lists and cache under `target/debian/<suite>-<arch>/`, never the host's
-//! sources (mixing suites there would break the host). Packages are only downloaded and
-//! unpacked, never installed; what is unpacked stays there, so each package is downloaded once
-//! per target directory. The real kernels' fetcher and the tests' trixie tools share it.
+//! Debian's archive, read through a private apt state per suite and architecture: its own
+//! sources.list (one suite, one architecture), lists and cache under
+//! `target/debian/<suite>-<arch>/`, never the host's sources (mixing suites there would break
+//! the host). Packages are only downloaded and unpacked, never installed; what is unpacked stays
+//! there, so each package is downloaded once per target directory. The real kernels' fetcher
+//! and the tests' trixie tools share it.
 
-use super::Result;
-use super::deb::extract;
-use crate::target_dir;
-use std::fs::{self, File};
-use std::io::{Read, Seek, SeekFrom};
-use std::os::unix::io::AsRawFd;
+mod deb;
+
+pub use deb::extract;
+
+use crate::captured::run_captured;
+use anyhow::{Context, Result, anyhow, bail};
+use fs_err::{self as fs, File};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
+use std::time::Duration;
 
 /// Every apt and dpkg-deb run is bounded too: apt's own time-outs end a dead mirror well
 /// before this, so it only ends a hang.
@@ -24,7 +26,7 @@ fn archive() -> Result<String> {
     let mut uris = Vec::new();
     // deb822 stanzas: `URIs:` beside `Suites:`.
     let dir = Path::new("/etc/apt/sources.list.d");
-    let mut files: Vec<PathBuf> = fs::read_dir(dir)
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .map(|entries| entries.flatten().map(|e| e.path()).collect())
         .unwrap_or_default();
     files.sort();
@@ -62,34 +64,33 @@ fn archive() -> Result<String> {
     }
     uris.into_iter()
         .next()
-        .ok_or_else(|| "the host's apt sources name no Debian archive".to_string())
+        .context("the host's apt sources name no Debian archive")
 }
 
 /// `target/debian`, which holds every suite's and architecture's state.
 pub fn states_dir() -> PathBuf {
-    target_dir().join("debian")
+    xtask::target_dir().join("debian")
 }
 
-/// A private apt state: its own sources.list (one suite, one architecture), lists and cache,
-/// and the host's dpkg status replaced by an empty one, so nothing on the host is read or
-/// changed but apt's configuration (which may name a proxy).
-pub struct Apt {
+/// One suite and architecture of Debian's archive, through a private apt state: its own
+/// sources.list, lists and cache, and the host's dpkg status replaced by an empty one, so
+/// nothing on the host is read or changed but apt's configuration (which may name a proxy).
+pub struct DebianArchive {
     dir: PathBuf,
     suite: String,
     arch: String,
 }
 
-impl Apt {
+impl DebianArchive {
     /// The state of `suite` for the Debian architecture `arch` (`amd64`, `armel`), made if new.
-    pub fn open(suite: &str, arch: &str) -> Result<Apt> {
-        let apt = Apt {
+    pub fn open(suite: &str, arch: &str) -> Result<DebianArchive> {
+        let apt = DebianArchive {
             dir: states_dir().join(format!("{suite}-{arch}")),
             suite: suite.to_string(),
             arch: arch.to_string(),
         };
         for sub in ["lists/partial", "cache/archives/partial", "debs", "files"] {
-            let dir = apt.dir.join(sub);
-            fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            fs::create_dir_all(apt.dir.join(sub))?;
         }
         let archive = archive()?;
         // Under the lock: two openers renaming the same half-written file would fail one.
@@ -106,12 +107,12 @@ impl Apt {
     /// Tests run concurrently and may share a state (arm64's two kernels, the firmware,
     /// amd64's kernel and the trixie tools): apt's own lock would fail the second, so they
     /// take turns.
-    pub(super) fn lock(&self) -> Result<FileLock> {
+    pub fn lock(&self) -> Result<FileLock> {
         FileLock::take(&self.dir.join("lock"))
     }
 
     /// The Debian architecture, for messages.
-    pub(super) fn arch(&self) -> &str {
+    pub fn arch(&self) -> &str {
         &self.arch
     }
 
@@ -153,15 +154,15 @@ impl Apt {
                 .args(args)
                 .current_dir(self.dir.join("debs")),
         )
-        .map_err(|e| format!("{program}: {e} (Debian package apt)"))?;
+        .with_context(|| format!("{program} (Debian package apt)"))?;
         if !out.status.success() {
-            return Err(format!(
+            bail!(
                 "`{program} {}` for {} {} failed: {}",
                 args.join(" "),
                 self.suite,
                 self.arch,
                 String::from_utf8_lossy(&out.stderr).trim()
-            ));
+            );
         }
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
@@ -191,7 +192,7 @@ impl Apt {
 
     /// Downloads `package` into `debs/`. If that fails with an index read more than an hour
     /// ago (it may name a version the pool has since dropped), reads it again and retries.
-    pub(super) fn download(&self, package: &str) -> Result<(PathBuf, u64)> {
+    pub fn download(&self, package: &str) -> Result<(PathBuf, u64)> {
         self.update()?;
         self.download_once(package).or_else(|e| {
             if self
@@ -206,7 +207,7 @@ impl Apt {
     }
 
     /// The package `package` depends on whose name starts with `prefix`.
-    pub(super) fn depends_on(&self, package: &str, prefix: &str) -> Result<String> {
+    pub fn depends_on(&self, package: &str, prefix: &str) -> Result<String> {
         self.update()?;
         let out = self.apt("apt-cache", &["depends", package])?;
         out.lines()
@@ -214,9 +215,10 @@ impl Apt {
             .find(|dep| dep.starts_with(prefix))
             .map(str::to_string)
             .ok_or_else(|| {
-                format!(
+                anyhow!(
                     "{package} ({} {}) depends on no {prefix}* package",
-                    self.suite, self.arch
+                    self.suite,
+                    self.arch
                 )
             })
     }
@@ -236,8 +238,8 @@ impl Apt {
                         .is_some_and(|n| n.to_string_lossy().starts_with(&format!("{package}_")))
                 })
             })
-            .ok_or_else(|| format!("apt-get download {package} left no .deb"))?;
-        let size = fs::metadata(&deb).map(|m| m.len()).unwrap_or(0);
+            .with_context(|| format!("apt-get download {package} left no .deb"))?;
+        let size = std::fs::metadata(&deb).map(|m| m.len()).unwrap_or(0);
         Ok((deb, size))
     }
 
@@ -253,9 +255,9 @@ impl Apt {
         }
         let (deb, size) = self.download(package)?;
         let files = extract(&deb, &[pattern]);
-        let _ = fs::remove_file(&deb);
-        let files = files.map_err(|e| format!("{e} ({} {})", self.suite, self.arch))?;
-        fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let _ = std::fs::remove_file(&deb);
+        let files = files.with_context(|| format!("{package} ({} {})", self.suite, self.arch))?;
+        fs::create_dir_all(&dir)?;
         write_file(&path, &files[0])?;
         Ok((path, size))
     }
@@ -272,66 +274,40 @@ impl Apt {
         }
         let (deb, size) = self.download(package)?;
         // What an interrupted unpack left behind.
-        let _ = fs::remove_dir_all(&root);
-        fs::create_dir_all(&root).map_err(|e| format!("{}: {e}", root.display()))?;
-        let out = run_bounded(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&root))
-            .map_err(|e| format!("dpkg-deb: {e}"))?;
+        let _ = std::fs::remove_dir_all(&root);
+        fs::create_dir_all(&root)?;
+        let out = run_bounded(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&root))?;
         if !out.status.success() {
-            return Err(format!(
+            bail!(
                 "dpkg-deb -x {}: {}",
                 deb.display(),
                 String::from_utf8_lossy(&out.stderr).trim()
-            ));
+            );
         }
         write_file(
             &stamp,
             deb.file_name().unwrap_or_default().as_encoded_bytes(),
         )?;
-        let _ = fs::remove_file(&deb);
+        let _ = std::fs::remove_file(&deb);
         Ok((root, size))
     }
 }
 
-/// Runs `cmd` with no stdin to its end, or kills it after [`PATIENCE`] (a `TimedOut` error).
-fn run_bounded(cmd: &mut Command) -> std::io::Result<Output> {
-    // Files, not pipes: a child that writes much can never block on a full pipe while we poll.
-    let mut stdout = tempfile::tempfile()?;
-    let mut stderr = tempfile::tempfile()?;
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(stdout.try_clone()?)
-        .stderr(stderr.try_clone()?)
-        .spawn()?;
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait()? {
-            break status;
-        }
-        if start.elapsed() > PATIENCE {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::TimedOut,
-                format!("still running after {PATIENCE:?}: killed"),
-            ));
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let read = |file: &mut File| -> std::io::Result<Vec<u8>> {
-        let mut bytes = Vec::new();
-        file.seek(SeekFrom::Start(0))?;
-        file.read_to_end(&mut bytes)?;
-        Ok(bytes)
+/// Runs `cmd` to its end, or fails once [`PATIENCE`] has passed (and the command is killed).
+fn run_bounded(cmd: &mut Command) -> Result<Output> {
+    let captured = run_captured(cmd, PATIENCE)?;
+    let Some(status) = captured.status else {
+        bail!("{cmd:?}: still running after {PATIENCE:?}: killed");
     };
     Ok(Output {
         status,
-        stdout: read(&mut stdout)?,
-        stderr: read(&mut stderr)?,
+        stdout: captured.stdout,
+        stderr: captured.stderr,
     })
 }
 
 fn list_debs(dir: &Path) -> Vec<PathBuf> {
-    fs::read_dir(dir)
+    std::fs::read_dir(dir)
         .map(|entries| {
             entries
                 .flatten()
@@ -342,29 +318,23 @@ fn list_debs(dir: &Path) -> Vec<PathBuf> {
         .unwrap_or_default()
 }
 
-pub(super) fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    // Written aside and renamed, so a reader never sees half a file.
+/// Writes `bytes` aside and renames them into place, so a reader never sees half a file.
+pub fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = path.with_extension("part");
-    fs::write(&tmp, bytes).map_err(|e| format!("{}: {e}", tmp.display()))?;
-    fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))
+    fs::write(&tmp, bytes)?;
+    fs::rename(&tmp, path)?;
+    Ok(())
 }
 
 /// An exclusive flock(2), released when dropped.
-pub(super) struct FileLock {
+pub struct FileLock {
     _held: File,
 }
 
 impl FileLock {
     fn take(path: &Path) -> Result<FileLock> {
-        let file = File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        // SAFETY: flock on a descriptor we own.
-        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
-            return Err(format!(
-                "flock {}: {}",
-                path.display(),
-                std::io::Error::last_os_error()
-            ));
-        }
+        let file = File::create(path)?;
+        file.lock()?;
         Ok(FileLock { _held: file })
     }
 }

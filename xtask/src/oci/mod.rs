@@ -6,16 +6,19 @@
 //! With a single entry in `index.json`, tools that take `oci-archive:FILE` without a tag pick
 //! the index and then the platform they run on.
 
+mod artifact;
+mod blob;
+
+pub use artifact::Attachment;
+pub use blob::{Blob, canonical_json, sha256_hex};
+
 use crate::Arch;
-use crate::artifact::{self, Attachment, EMPTY_JSON};
+use artifact::EMPTY_JSON;
 use flate2::{Compression, GzBuilder};
 use oci_spec::image::{
     self as oci, ANNOTATION_CREATED, ANNOTATION_DESCRIPTION, ANNOTATION_LICENSES,
-    ANNOTATION_REF_NAME, ANNOTATION_SOURCE, ANNOTATION_TITLE, ANNOTATION_VERSION, Descriptor,
-    MediaType,
+    ANNOTATION_REF_NAME, ANNOTATION_SOURCE, ANNOTATION_TITLE, ANNOTATION_VERSION, MediaType,
 };
-use serde::Serialize;
-use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -29,30 +32,6 @@ pub struct ImageInfo {
     pub licenses: String,
     /// SOURCE_DATE_EPOCH, when set: the only time that goes into the image.
     pub source_date_epoch: Option<u64>,
-}
-
-/// A content-addressed blob.
-#[derive(Debug, Clone)]
-pub struct Blob {
-    pub media_type: MediaType,
-    pub bytes: Vec<u8>,
-}
-
-impl Blob {
-    pub(crate) fn new(media_type: MediaType, bytes: Vec<u8>) -> Blob {
-        Blob { media_type, bytes }
-    }
-
-    pub fn hex_digest(&self) -> String {
-        sha256_hex(&self.bytes)
-    }
-
-    pub(crate) fn descriptor(&self) -> Descriptor {
-        let digest: oci::Digest = format!("sha256:{}", self.hex_digest())
-            .parse()
-            .expect("a sha256 digest is a valid digest");
-        Descriptor::new(self.media_type.clone(), self.bytes.len() as u64, digest)
-    }
 }
 
 /// One platform's image: its manifest and the two blobs it names.
@@ -71,6 +50,12 @@ impl PlatformImage {
     }
 }
 
+/// The multi-arch image: one image per platform and the index that lists them.
+pub struct Image {
+    pub images: Vec<PlatformImage>,
+    pub index: Blob,
+}
+
 /// The archive and what went into it.
 pub struct Archive {
     pub tar: Vec<u8>,
@@ -80,13 +65,8 @@ pub struct Archive {
     pub referrers: Vec<Blob>,
 }
 
-/// Builds the archive from each architecture's shipped binary, with the documents `attach`
-/// makes for the image index (it gets the index blob) attached to it.
-pub fn build_archive(
-    info: &ImageInfo,
-    binaries: &[(&'static Arch, Vec<u8>)],
-    attach: impl FnOnce(&Blob) -> Vec<Attachment>,
-) -> Archive {
+/// The image of each architecture's shipped binary, and the index over them.
+pub fn image(info: &ImageInfo, binaries: &[(&'static Arch, Vec<u8>)]) -> Image {
     let mtime = info.source_date_epoch.unwrap_or(0);
     let images: Vec<PlatformImage> = binaries
         .iter()
@@ -109,13 +89,19 @@ pub fn build_archive(
         .build()
         .expect("every required index field is set");
     let index = Blob::new(MediaType::ImageIndex, canonical_json(&index));
+    Image { images, index }
+}
 
+/// The image layout archive of `image`, with `attachments` attached to its index.
+pub fn archive(info: &ImageInfo, image: Image, attachments: Vec<Attachment>) -> Archive {
+    let mtime = info.source_date_epoch.unwrap_or(0);
+    let Image { images, index } = image;
     // Referrers live beside the tagged index in index.json, untagged, as `oras attach` leaves
     // them: layout readers (oras, skopeo with a tag) find them there and registries get them
     // with `oras cp --recursive`. A runtime pulling a platform never sees them: the image
     // index does not list them.
     let empty = Blob::new(MediaType::EmptyJSON, EMPTY_JSON.to_vec());
-    let (referrers, documents): (Vec<Blob>, Vec<Blob>) = attach(&index)
+    let (referrers, documents): (Vec<Blob>, Vec<Blob>) = attachments
         .into_iter()
         .map(|attachment| artifact::artifact(&index, &empty, attachment))
         .unzip();
@@ -265,23 +251,8 @@ fn image_annotations(info: &ImageInfo) -> HashMap<String, String> {
     annotations
 }
 
-/// Compact JSON with object keys in sorted order. oci-spec keeps annotations in a HashMap,
-/// whose order changes from run to run; going through serde_json's (BTreeMap-backed) Value
-/// makes the bytes, and so the digests, stable.
-pub fn canonical_json(value: &impl Serialize) -> Vec<u8> {
-    let value = serde_json::to_value(value).expect("OCI types serialize");
-    serde_json::to_vec(&value).expect("a Value serializes")
-}
-
 pub fn rfc3339(epoch: u64) -> String {
     humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(epoch)).to_string()
-}
-
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 fn header(path: &str, size: u64, mode: u32, mtime: u64, kind: tar::EntryType) -> tar::Header {
@@ -340,24 +311,28 @@ mod tests {
             .collect()
     }
 
+    fn plain(info: &ImageInfo) -> Archive {
+        archive(info, image(info, &binaries()), Vec::new())
+    }
+
     #[test]
     fn same_input_same_bytes() {
-        let a = build_archive(&info(None), &binaries(), |_| vec![]);
-        let b = build_archive(&info(None), &binaries(), |_| vec![]);
+        let a = plain(&info(None));
+        let b = plain(&info(None));
         assert!(a.tar == b.tar);
     }
 
     #[test]
     fn attachments_leave_the_image_index_alone() {
-        let plain = build_archive(&info(None), &binaries(), |_| vec![]);
-        let attached = build_archive(&info(None), &binaries(), |index| {
-            vec![Attachment {
-                artifact_type: "application/x-test".into(),
-                bytes: index.hex_digest().into_bytes(),
-                title: "t".into(),
-                annotations: HashMap::new(),
-            }]
-        });
+        let plain = plain(&info(None));
+        let image = image(&info(None), &binaries());
+        let attachment = Attachment {
+            artifact_type: "application/x-test".into(),
+            bytes: image.index.hex_digest().into_bytes(),
+            title: "t".into(),
+            annotations: HashMap::new(),
+        };
+        let attached = archive(&info(None), image, vec![attachment]);
         assert!(plain.index.bytes == attached.index.bytes);
         assert_eq!(attached.referrers.len(), 1);
         let manifest: serde_json::Value =
@@ -370,7 +345,7 @@ mod tests {
 
     #[test]
     fn no_time_without_source_date_epoch() {
-        let archive = build_archive(&info(None), &binaries(), |_| vec![]);
+        let archive = plain(&info(None));
         for image in &archive.images {
             let config: serde_json::Value = serde_json::from_slice(&image.config.bytes).unwrap();
             assert!(config.get("created").is_none(), "{config}");
@@ -381,7 +356,7 @@ mod tests {
 
     #[test]
     fn source_date_epoch_sets_created_and_mtimes() {
-        let archive = build_archive(&info(Some(1_700_000_000)), &binaries(), |_| vec![]);
+        let archive = plain(&info(Some(1_700_000_000)));
         for image in &archive.images {
             let config: serde_json::Value = serde_json::from_slice(&image.config.bytes).unwrap();
             assert_eq!(config["created"], "2023-11-14T22:13:20Z");

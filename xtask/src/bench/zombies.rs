@@ -1,17 +1,21 @@
 //! Orphans on demand, for the bench's reaping figures (`cargo xtask zombies N`) and the test
 //! suite's storms (the `orphans` binary): both run it inside an init's PID namespace through
-//! nsenter, so that the kernel hands the init every zombie at once.
+//! nsenter, so that the kernel hands the init every zombie at once. One implementation for
+//! both, here beside the bench (the tests crate depends on xtask, not the reverse), so that the
+//! bench measures exactly the storms the tests prove pause survives.
+
+use anyhow::{Context, Result};
 
 /// Forks `n` children that exit at once, prints "ready" once every one of them is a zombie,
 /// and returns: when the caller then exits, its `n` zombies go to the namespace's init
 /// together, none of them still running.
-pub fn make_zombies(n: usize) -> Result<(), String> {
+pub fn make_zombies(n: usize) -> Result<()> {
     let mut pids = Vec::with_capacity(n);
     for _ in 0..n {
         // SAFETY: the child only exits.
         match unsafe { libc::fork() } {
             0 => unsafe { libc::_exit(0) },
-            -1 => return Err(format!("fork: {}", std::io::Error::last_os_error())),
+            -1 => return Err(std::io::Error::last_os_error()).context("fork"),
             pid => pids.push(pid),
         }
     }
@@ -34,7 +38,7 @@ pub fn make_zombies(n: usize) -> Result<(), String> {
             }
             let e = std::io::Error::last_os_error();
             if e.kind() != std::io::ErrorKind::Interrupted {
-                return Err(format!("waitid for child {pid}: {e}"));
+                return Err(e).with_context(|| format!("waitid for child {pid}"));
             }
         }
     }

@@ -1,4 +1,6 @@
-//! The few /proc readings both the bench and the test suite make about a process.
+//! The few /proc readings both the bench and the test suite make about a process. They live
+//! with the bench, which needs them, and the tests read them from here: the tests crate depends
+//! on xtask and not the other way round, and a second copy of the stat parser could drift.
 
 use std::fs;
 

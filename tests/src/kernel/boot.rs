@@ -1,12 +1,13 @@
 //! Booting a fetched kernel: the initramfs, the qemu command and a boot with a bounded wait.
 
-use super::{Fetched, Result};
-use crate::Kernel;
-use std::fs::{self, File};
+use super::Fetched;
+use crate::captured::run_captured;
+use anyhow::{Context, Result};
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, ExitStatus};
+use std::time::Duration;
+use xtask::Kernel;
 
 /// A newc initramfs: `/init`, `/bin/busybox`, the given files at the root (all 0755), and the
 /// directories and `/dev/console` node the kernel and /init need before anything is mounted.
@@ -20,7 +21,7 @@ pub fn initramfs(init: &[u8], busybox: &[u8], files: &[(&str, &[u8])]) -> Result
     let mut ino = 0;
     let mut entry = |name: &str, mode: u32, data: &[u8], rdev: (u32, u32)| -> Result<()> {
         ino += 1;
-        let size = u32::try_from(data.len()).map_err(|_| format!("{name} is too large"))?;
+        let size = u32::try_from(data.len()).with_context(|| format!("{name} is too large"))?;
         let mut writer = cpio::newc::Builder::new(name)
             .ino(ino)
             .mode(mode)
@@ -31,8 +32,8 @@ pub fn initramfs(init: &[u8], busybox: &[u8], files: &[(&str, &[u8])]) -> Result
             .rdev_major(rdev.0)
             .rdev_minor(rdev.1)
             .write(&mut out, size);
-        writer.write_all(data).map_err(|e| e.to_string())?;
-        writer.finish().map_err(|e| e.to_string())?;
+        writer.write_all(data)?;
+        writer.finish()?;
         Ok(())
     };
     for dir in ["bin", "dev", "proc", "tmp"] {
@@ -44,7 +45,7 @@ pub fn initramfs(init: &[u8], busybox: &[u8], files: &[(&str, &[u8])]) -> Result
     for (name, data) in files {
         entry(name, FILE, data, (0, 0))?;
     }
-    cpio::newc::trailer(&mut out).map_err(|e| e.to_string())?;
+    cpio::newc::trailer(&mut out)?;
     Ok(out)
 }
 
@@ -100,35 +101,12 @@ pub fn boot(mut cmd: Command, timeout: Duration) -> Result<Boot> {
             .collect::<Vec<_>>()
             .join(" ")
     );
-    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let console = dir.path().join("console");
-    let stderr = dir.path().join("stderr");
-    let start = Instant::now();
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(File::create(&console).map_err(|e| e.to_string())?)
-        .stderr(File::create(&stderr).map_err(|e| e.to_string())?)
-        .spawn()
-        .map_err(|e| format!("{command}: {e}"))?;
-    let status = loop {
-        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
-            break Some(status);
-        }
-        if start.elapsed() > timeout {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let elapsed = start.elapsed();
-    let read =
-        |path: &Path| String::from_utf8_lossy(&fs::read(path).unwrap_or_default()).into_owned();
+    let run = run_captured(&mut cmd, timeout)?;
     Ok(Boot {
         command,
-        console: read(&console),
-        qemu_stderr: read(&stderr),
-        status,
-        elapsed,
+        console: String::from_utf8_lossy(&run.stdout).into_owned(),
+        qemu_stderr: String::from_utf8_lossy(&run.stderr).into_owned(),
+        status: run.status,
+        elapsed: run.elapsed,
     })
 }

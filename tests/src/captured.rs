@@ -1,0 +1,55 @@
+//! Running a command with a time limit, its stdout and stderr caught whole.
+
+use anyhow::{Context, Result};
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+/// What a bounded run left.
+pub struct Captured {
+    /// None when the command outlived the limit and was killed.
+    pub status: Option<ExitStatus>,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    pub elapsed: Duration,
+}
+
+/// Runs `cmd` with no stdin until it exits or `limit` passes, then kills it. What it wrote
+/// before either is kept: a hung boot's console is the one clue to why it hung.
+pub fn run_captured(cmd: &mut Command, limit: Duration) -> Result<Captured> {
+    // Files, not pipes: a child that writes much can never block on a full pipe while we poll.
+    let mut stdout = tempfile::tempfile()?;
+    let mut stderr = tempfile::tempfile()?;
+    let start = Instant::now();
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(stdout.try_clone()?)
+        .stderr(stderr.try_clone()?)
+        .spawn()
+        .with_context(|| format!("{cmd:?}"))?;
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break Some(status);
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let elapsed = start.elapsed();
+    let read = |file: &mut File| -> Result<Vec<u8>> {
+        let mut bytes = Vec::new();
+        file.seek(SeekFrom::Start(0))?;
+        file.read_to_end(&mut bytes)?;
+        Ok(bytes)
+    };
+    Ok(Captured {
+        status,
+        stdout: read(&mut stdout)?,
+        stderr: read(&mut stderr)?,
+        elapsed,
+    })
+}
