@@ -46,7 +46,7 @@ pub fn on_host_and_one_emulated_arch(scenarios: &[(&'static str, Scenario)]) -> 
 /// gets one trial that fails, `<arch>::on_a_kernel`: its binary would be proven on none.
 pub fn on_every_kernel(prove: fn(&'static Arch, &'static Kernel)) -> Vec<Trial> {
     let mut trials = Vec::new();
-    for arch in &ARCHES {
+    for arch in ARCHES {
         if arch.kernels.is_empty() {
             trials.push(trial(arch, "on_a_kernel", move || {
                 panic!("{} has no kernel in xtask::ARCHES", arch.name)

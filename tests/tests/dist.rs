@@ -16,7 +16,7 @@ fn shipped(arch: &xtask::Arch) -> Vec<u8> {
 
 #[test]
 fn every_binary_is_within_its_budget() {
-    for arch in &ARCHES {
+    for arch in ARCHES {
         let size = shipped(arch).len() as u64;
         assert!(
             size <= arch.budget,
@@ -29,7 +29,7 @@ fn every_binary_is_within_its_budget() {
 
 #[test]
 fn every_binary_is_a_static_single_segment_elf() {
-    for arch in &ARCHES {
+    for arch in ARCHES {
         let bytes = shipped(arch);
         let facts = ElfFacts::parse(&bytes).unwrap();
         facts
@@ -51,7 +51,7 @@ fn no_trace_of_the_build_machine() {
         "registry",
         "rustlib",
     ];
-    for arch in &ARCHES {
+    for arch in ARCHES {
         let bytes = shipped(arch);
         for trace in traces {
             let found = bytes.windows(trace.len()).any(|w| w == trace.as_bytes());

@@ -177,7 +177,7 @@ fn skopeo_inspects_and_copies_every_platform() {
     require_tool("skopeo", "skopeo");
     let archive = archive_ref();
     let dir = tempfile::tempdir().unwrap();
-    for arch in &ARCHES {
+    for arch in ARCHES {
         let config = stdout_of(
             Command::new("skopeo")
                 .arg("inspect")
@@ -238,11 +238,11 @@ fn dockerfile_builds_every_platform_with_podman() {
     for file in ["Dockerfile", ".dockerignore"] {
         fs::copy(root.join(file), context.join(file)).unwrap();
     }
-    for arch in &ARCHES {
+    for arch in ARCHES {
         let name = arch.dist_file_name();
         fs::copy(arch.dist_binary(), context.join("target/dist").join(&name)).unwrap();
     }
-    for arch in &ARCHES {
+    for arch in ARCHES {
         let platform = arch.platform();
         let tag = format!("localhost/pause-dockerfile:{}", arch.name);
         run_ok(

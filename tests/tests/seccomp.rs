@@ -59,7 +59,7 @@ fn profile_allows_exactly_what_pause_calls_on_each_arch() {
             arch.name
         );
     }
-    for node in &ARCHES {
+    for node in ARCHES {
         let rules = rules_for(&profile, node.goarch);
         let allowed_for_pause = names(&rules, false);
         let mut needed = BTreeSet::new();

@@ -81,7 +81,7 @@ fn asleep_as_init_natively(runner: &Runner) -> Pause {
 
 fn main() {
     let mut trials = Vec::new();
-    for arch in &ARCHES {
+    for arch in ARCHES {
         for (siginfo, flavour) in [(false, "shipped"), (true, "siginfo")] {
             trials.push(trial(
                 arch,

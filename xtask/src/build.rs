@@ -144,7 +144,7 @@ pub fn test_builds() -> Result<()> {
     let tools = ensure_toolchain()?;
     eprintln!("test builds: pause with SA_SIGINFO handlers, every architecture");
     build_pause(&["siginfo-handlers"], &all())?;
-    for arch in &ARCHES {
+    for arch in ARCHES {
         let shipped_like = arch.test_binary("siginfo");
         let dir = shipped_like.parent().expect("a file in a directory");
         fs::create_dir_all(dir)?;

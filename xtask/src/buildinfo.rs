@@ -102,7 +102,7 @@ pub fn gather(root: &Path, sysroot: &Path, rustc_verbose: &str) -> Result<BuildI
     let mut crates = BTreeMap::new();
     let mut version = String::new();
     let mut repository = String::new();
-    for arch in &ARCHES {
+    for arch in ARCHES {
         let (pause, mut linked) = linked_crates(root, arch, &checksums)?;
         version = pause.version.clone();
         repository = pause.repository.clone().unwrap_or_default();

@@ -63,7 +63,7 @@ pub fn calls(arch: &Arch) -> Vec<&'static str> {
 /// with the 32-bit architecture its kernel also runs as a sub-architecture.
 fn arch_map() -> Vec<Value> {
     let mut map: Vec<Value> = Vec::new();
-    for arch in &ARCHES {
+    for arch in ARCHES {
         let is_compat = ARCHES.iter().any(|other| other.compat == Some(arch.goarch));
         if is_compat || map.iter().any(|e| e["architecture"] == arch.seccomp) {
             continue;
@@ -83,7 +83,7 @@ fn arch_map() -> Vec<Value> {
 /// order (`includes.arches` names Go architectures, so arm's variants are one entry).
 fn per_arch_rules() -> Vec<Value> {
     let mut groups: Vec<([&str; 2], Vec<&str>)> = Vec::new();
-    for arch in &ARCHES {
+    for arch in ARCHES {
         let calls = arch_specific_calls(arch);
         match groups.iter_mut().find(|(c, _)| *c == calls) {
             Some((_, arches)) if arches.contains(&arch.goarch) => {}
@@ -117,7 +117,7 @@ fn per_arch_rules() -> Vec<Value> {
 fn compat_rules() -> Vec<Value> {
     let mut rules = Vec::new();
     let mut nodes_done: Vec<&str> = Vec::new();
-    for node in &ARCHES {
+    for node in ARCHES {
         let Some(compat) = node.compat else { continue };
         // One rule per node architecture, however many rows share its GOARCH.
         if nodes_done.contains(&node.goarch) {

@@ -1,7 +1,8 @@
 //! The one table of architecture facts: each row is everything the build, the tests, the
 //! bench, the image, the Dockerfile and the seccomp profile need to know about one platform we
 //! ship, and the Debian kernels it is proven on (`kernels.rs`, the rows' sub-table). Adding an
-//! architecture is one `src/arch/<arch>.rs` and one row here (with its kernels).
+//! architecture is one `src/arch/<arch>.rs` (and its line in `src/arch/mod.rs`) and one row
+//! here, with its kernels.
 
 mod kernels;
 
@@ -11,8 +12,7 @@ pub use kernels::{DebFile, Kernel, Qemu};
 use std::path::PathBuf;
 
 /// One shipped architecture: every fact about it that the build, the tests, the bench, the
-/// image and the seccomp profile need. Adding an architecture is one `src/arch/<arch>.rs` and
-/// one row of [`ARCHES`].
+/// image and the seccomp profile need.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Arch {
     /// The row's own name, unique in the table: `pause-linux-<name>` is the shipped file and
@@ -101,7 +101,7 @@ const PPOLL_GENERIC: Syscall = Syscall {
 
 /// Upstream's five platforms, then riscv64, 386, loong64, and the edge: arm/v6, arm/v5,
 /// mips64le, mipsle.
-pub const ARCHES: [Arch; 12] = [
+pub const ARCHES: &[Arch] = &[
     Arch {
         name: "amd64",
         goarch: "amd64",

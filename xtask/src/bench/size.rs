@@ -30,7 +30,7 @@ pub struct Sizes {
 /// Every shipped binary and image, and the binaries of `others` (the peers but ours).
 pub fn measure(others: &[Peer], image: &oci::ImageInfo) -> Result<Sizes> {
     let mut shipped = Vec::new();
-    for arch in &ARCHES {
+    for arch in ARCHES {
         shipped.push((arch, fs::read(arch.dist_binary())?));
     }
     let ours = shipped
