@@ -5,11 +5,11 @@
 //! is here. A kernel that cannot be fetched or booted fails its test, naming what failed.
 //! `main` at the bottom makes one test per row's kernel, `<arch>::on_kernel_<kernel>`.
 
+use pause_tests::kernel::{self, Boot};
 use pause_tests::{
     Arch, Ended, GOT_SIGINT, GOT_SIGTERM, WARNING, assert_exit_0, assert_shut_down,
     on_every_kernel, run_trials, version_line, warned,
 };
-use pause_tests::kernel::{self, Boot};
 use std::collections::HashMap;
 use std::os::unix::process::ExitStatusExt;
 use std::process::ExitStatus;
