@@ -47,13 +47,18 @@ macro_rules! sleep_call {
 /// the frame the kernel will build for `action`'s flags: getting it wrong corrupts every handler
 /// return, so it is chosen from the flags rather than assumed. Keeping the return path in our
 /// own code (as glibc and musl do) means no dependence on a vDSO that `vdso=0` or an emulator
-/// may not provide; x86_64 and i386 kernels would deliver SIGSEGV without one.
+/// may not provide; an x86_64 kernel would deliver SIGSEGV without one.
 macro_rules! restorers {
     (none) => {
         pub fn set_restorer(_: &mut $crate::arch::kernel_sigaction) {}
     };
     (rt: $rt:path) => {
-        restorers!(old_style: $rt, rt: $rt);
+        pub fn set_restorer(action: &mut $crate::arch::kernel_sigaction) {
+            use core::ffi::c_ulong;
+            use linux_raw_sys::general::SA_RESTORER;
+            action.sa_flags |= SA_RESTORER as c_ulong;
+            action.sa_restorer = Some($rt);
+        }
     };
     (old_style: $old_style:path, rt: $rt:path) => {
         pub fn set_restorer(action: &mut $crate::arch::kernel_sigaction) {

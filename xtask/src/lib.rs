@@ -1,8 +1,10 @@
 //! The build tool (`cargo xtask`), and what the test suite reads from it: the architectures
-//! we ship and where things live.
+//! we ship, where things live, and the bench's /proc readers and orphan maker, which the tests
+//! reuse so that both sides read /proc one way and storm pause alike.
 //!
 //! - `arches`: the architecture table, with each row's Debian kernels: what both sides read.
-//! - [`bench`]: `cargo xtask bench`, pause beside the other sandbox inits.
+//! - [`bench`]: `cargo xtask bench`, pause beside the other sandbox inits; `bench::procfs` and
+//!   `bench::zombies` serve the tests too.
 //! - [`build`]: `dist`, the test-only builds and `clippy`.
 //! - [`buildinfo`]: the facts of a build (crates, toolchain, lock file, commit).
 //! - [`command`]: running programs, with errors that name the command line.

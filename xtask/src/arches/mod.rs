@@ -2,7 +2,8 @@
 //! bench, the image, the Dockerfile and the seccomp profile need to know about one platform we
 //! ship, and the Debian kernels it is proven on (`kernels.rs`, the rows' sub-table). Adding an
 //! architecture is one `src/arch/<arch>.rs` (and its line in `src/arch/mod.rs`) and one row
-//! here, with its kernels.
+//! here, with its kernels (and, for an arch on `sc`, its place in that dependency's target list
+//! in Cargo.toml).
 
 mod kernels;
 
