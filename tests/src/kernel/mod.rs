@@ -88,7 +88,7 @@ pub fn kernels_dir() -> PathBuf {
 fn cached_kernel(archive: &DebianArchive, kernel: &Kernel, dir: &Path) -> Result<(String, u64)> {
     let versioned = format!("{}{}", kernel.image_package, kernel.release);
     let name_file = dir.join("package");
-    if std::fs::read_to_string(&name_file).is_ok_and(|name| name == versioned)
+    if fs::read_to_string(&name_file).is_ok_and(|name| name == versioned)
         && dir.join("image").is_file()
         && (kernel.dtb.is_none() || dir.join("dtb").is_file())
     {
@@ -113,7 +113,7 @@ fn cached_kernel(archive: &DebianArchive, kernel: &Kernel, dir: &Path) -> Result
         .flatten()
         .collect();
     let files = extract(&deb, &patterns);
-    let _ = std::fs::remove_file(&deb);
+    let _ = fs::remove_file(&deb);
     let files = files?;
     fs::create_dir_all(dir)?;
     for (name, bytes) in ["image", "dtb"].into_iter().zip(&files) {
