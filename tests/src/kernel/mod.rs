@@ -11,7 +11,7 @@ mod boot;
 pub use boot::{Boot, boot, initramfs, qemu_command};
 
 use crate::debian_archive::{DebianArchive, extract, write_file};
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Result, anyhow};
 use fs_err as fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -131,9 +131,6 @@ fn host_file(file: &DebFile) -> Result<(PathBuf, u64)> {
 
 /// The host's Debian architecture, as dpkg names it.
 fn host_debian_arch() -> Result<String> {
-    let out = Command::new("dpkg")
-        .arg("--print-architecture")
-        .output()
-        .context("dpkg --print-architecture")?;
-    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    let out = xtask::command::output(Command::new("dpkg").arg("--print-architecture"))?;
+    Ok(out.trim().to_string())
 }
