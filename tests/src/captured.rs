@@ -1,7 +1,7 @@
 //! Running a command with a time limit, its stdout and stderr caught whole.
 
 use anyhow::{Context, Result};
-use std::fs::File;
+use fs_err::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -19,13 +19,13 @@ pub struct Captured {
 /// before either is kept: a hung boot's console is the one clue to why it hung.
 pub fn run_captured(cmd: &mut Command, limit: Duration) -> Result<Captured> {
     // Files, not pipes: a child that writes much can never block on a full pipe while we poll.
-    let mut stdout = tempfile::tempfile()?;
-    let mut stderr = tempfile::tempfile()?;
+    let mut stdout = capture_file("stdout", cmd)?;
+    let mut stderr = capture_file("stderr", cmd)?;
     let start = Instant::now();
     let mut child = cmd
         .stdin(Stdio::null())
-        .stdout(stdout.try_clone()?)
-        .stderr(stderr.try_clone()?)
+        .stdout(stdout.file().try_clone()?)
+        .stderr(stderr.file().try_clone()?)
         .spawn()
         .with_context(|| format!("{cmd:?}"))?;
     let status = loop {
@@ -52,4 +52,11 @@ pub fn run_captured(cmd: &mut Command, limit: Duration) -> Result<Captured> {
         stderr: read(&mut stderr)?,
         elapsed,
     })
+}
+
+/// An unnamed temporary file for `cmd`'s `stream`, which its errors name in place of a path.
+fn capture_file(stream: &str, cmd: &Command) -> Result<File> {
+    let file =
+        tempfile::tempfile().with_context(|| format!("a file for the {stream} of {cmd:?}"))?;
+    Ok(File::from_parts(file, format!("<the {stream} of {cmd:?}>")))
 }

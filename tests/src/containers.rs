@@ -132,7 +132,7 @@ pub fn stdout_of(cmd: &mut Command) -> String {
 /// a one-line web page for its httpd to serve.
 pub fn busybox_rootfs(dir: &Path) -> PathBuf {
     let busybox = Path::new("/bin/busybox");
-    let bytes = std::fs::read(busybox).unwrap_or_else(|_| {
+    let bytes = fs::read(busybox).unwrap_or_else(|_| {
         panic!("/bin/busybox missing: install the Debian package busybox-static")
     });
     let facts = ElfFacts::parse(&bytes).unwrap();

@@ -5,7 +5,7 @@
 //! at the same time share one download through the state's lock.
 
 use crate::debian_archive::DebianArchive;
-use std::fs;
+use fs_err as fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;

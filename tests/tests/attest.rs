@@ -3,11 +3,11 @@
 //! (`cargo tree` for the crates, `rustc -V`, a shell recomputation of the rust-src digest, git),
 //! and their attachment to the image index as OCI 1.1 artifacts.
 
+use fs_err as fs;
 use pause_tests::registry::{archive_blob, archive_entries};
 use pause_tests::{ARCHES, require_tool};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use std::fs;
 use std::process::Command;
 
 fn hex(bytes: &[u8]) -> String {

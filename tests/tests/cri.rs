@@ -2,6 +2,7 @@
 //! over its gRPC socket with the calls the kubelet makes (RunPodSandbox, CreateContainer,
 //! StartContainer, StopPodSandbox, RemovePodSandbox).
 
+use fs_err as fs;
 use k8s_cri::v1::security_profile::ProfileType;
 use k8s_cri::v1::{
     ContainerConfig, ContainerMetadata, ContainerState, ContainerStatusRequest,
@@ -15,7 +16,6 @@ use pause_tests::containerd::Containerd;
 use pause_tests::containers::{Podman, image_archive, run_ok};
 use pause_tests::cri::{bounded, connect, run_sandbox};
 use pause_tests::{Arch, PATIENCE, poll, proc_stat, status_field};
-use std::fs;
 
 /// Pod-level namespaces: the host network (no CNI in this sandbox), and a pod PID namespace
 /// whose PID 1 is the sandbox's pause.

@@ -2,6 +2,7 @@
 //! build machine, and the same bytes (binaries and image archive) from a copy of the sources at
 //! another path.
 
+use fs_err as fs;
 use pause_tests::{ARCHES, require_tool};
 use std::path::Path;
 use std::process::Command;
@@ -9,9 +10,7 @@ use xtask::elf::ElfFacts;
 use xtask::workspace_root;
 
 fn shipped(arch: &xtask::Arch) -> Vec<u8> {
-    let path = arch.dist_binary();
-    std::fs::read(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (run `cargo xtask dist` first)", path.display()))
+    fs::read(arch.dist_binary()).unwrap_or_else(|e| panic!("{e} (run `cargo xtask dist` first)"))
 }
 
 #[test]
@@ -110,8 +109,8 @@ fn the_same_bytes_from_another_path() {
         if !root.join(relative).is_file() {
             continue; // deleted in the work tree but not yet in the index
         }
-        std::fs::create_dir_all(copy.join(relative).parent().unwrap()).unwrap();
-        std::fs::copy(root.join(relative), copy.join(relative)).unwrap();
+        fs::create_dir_all(copy.join(relative).parent().unwrap()).unwrap();
+        fs::copy(root.join(relative), copy.join(relative)).unwrap();
     }
     let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .current_dir(&copy)
@@ -135,8 +134,8 @@ fn the_same_bytes_from_another_path() {
         files.push(file.into());
     }
     for file in files {
-        let ours = std::fs::read(xtask::dist_dir().join(&file)).unwrap();
-        let theirs = std::fs::read(copy.join("target/dist").join(&file)).unwrap();
+        let ours = fs::read(xtask::dist_dir().join(&file)).unwrap();
+        let theirs = fs::read(copy.join("target/dist").join(&file)).unwrap();
         assert!(theirs == ours, "{file}: the copy built different bytes");
     }
 }
@@ -147,7 +146,7 @@ fn the_same_bytes_from_another_path() {
 fn committed_dockerfile_is_generated_from_the_arch_table() {
     let path = xtask::workspace_root().join(xtask::dockerfile::PATH);
     assert!(
-        std::fs::read_to_string(&path).unwrap() == xtask::dockerfile::dockerfile(),
+        fs::read_to_string(&path).unwrap() == xtask::dockerfile::dockerfile(),
         "{} differs from the generator's output: run `cargo xtask generate`",
         path.display()
     );

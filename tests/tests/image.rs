@@ -3,13 +3,13 @@
 //! sandbox.rs).
 
 use flate2::read::GzDecoder;
+use fs_err as fs;
 use pause_tests::containers::{Podman, archive_ref, output_of, run_ok, stdout_of};
 use pause_tests::registry::archive_files;
 use pause_tests::{ARCHES, require_tool};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use std::fs;
 use std::io::Read;
 use std::process::Command;
 

@@ -5,6 +5,7 @@
 //! is here. A kernel that cannot be fetched or booted fails its test, naming what failed.
 //! `main` at the bottom makes one test per row's kernel, `<arch>::on_kernel_<kernel>`.
 
+use fs_err as fs;
 use pause_tests::kernel::{self, Boot};
 use pause_tests::{
     Arch, Ended, GOT_SIGINT, GOT_SIGTERM, WARNING, assert_exit_0, assert_shut_down,
@@ -148,11 +149,10 @@ fn prove(arch: &'static Arch, kernel: &'static Kernel) {
     let name = format!("{} on {}", arch.name, kernel.name);
     let name = name.as_str();
     let binary = arch.dist_binary();
-    let pause = std::fs::read(&binary)
-        .unwrap_or_else(|e| panic!("{}: {e}: run `cargo xtask dist` first", binary.display()));
+    let pause = fs::read(&binary).unwrap_or_else(|e| panic!("{e}: run `cargo xtask dist` first"));
     let fetched = kernel::fetch(arch, kernel)
         .unwrap_or_else(|e| panic!("{name}: cannot fetch what the kernel boots with: {e:#}"));
-    let busybox = std::fs::read(&fetched.busybox).expect("fetched busybox");
+    let busybox = fs::read(&fetched.busybox).expect("fetched busybox");
     let init = format!(
         "#!/bin/busybox sh\nSLEEP_NR={} ORPHANS={ORPHANS}\n{INIT}",
         arch.sleep.nr
@@ -161,7 +161,7 @@ fn prove(arch: &'static Arch, kernel: &'static Kernel) {
         kernel::initramfs(init.as_bytes(), &busybox, &[("pause", &pause)]).expect("initramfs");
     let dir = tempfile::tempdir().expect("tempdir");
     let initramfs = dir.path().join("initramfs.cpio");
-    std::fs::write(&initramfs, cpio).expect("write initramfs");
+    fs::write(&initramfs, cpio).expect("write initramfs");
     let cmd = kernel::qemu_command(kernel, &fetched, &initramfs);
     let boot = kernel::boot(cmd, BOOT_TIMEOUT).unwrap_or_else(|e| panic!("{name}: {e:#}"));
     let guest = Guest {

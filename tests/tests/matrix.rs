@@ -9,6 +9,7 @@
 //! runsc (bookworm's and trixie's, on the image's bundle), containerd 1.6 and 1.7 through CRI.
 //! crun refuses this machine's hybrid cgroup layout, so it is not in the matrix.
 
+use fs_err as fs;
 use pause_tests::containerd::{Containerd, ContainerdSetup};
 use pause_tests::containers::{
     HELD_ORPHANS, RELEASE_SIGNALS, Runc, assert_pid_1_of_its_namespace, assert_version,
@@ -22,7 +23,6 @@ use pause_tests::{
     require_tool, status_field, wait_bounded,
 };
 use serde_json::{Value, json};
-use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -211,8 +211,8 @@ fn runsc_sandbox(runsc: &Path, version: &str) {
         .arg(&bundle)
         .arg(&id)
         .stdin(Stdio::null())
-        .stdout(fs::File::create(work.join("out")).unwrap())
-        .stderr(fs::File::create(work.join("err")).unwrap())
+        .stdout(fs::File::create(work.join("out")).unwrap().into_file())
+        .stderr(fs::File::create(work.join("err")).unwrap().into_file())
         .spawn()
         .unwrap();
     let ps = || {
@@ -351,7 +351,7 @@ fn cri_sandbox(setup: ContainerdSetup) {
         let mut events = containerd
             .ctr()
             .arg("events")
-            .stdout(fs::File::create(&events_file).unwrap())
+            .stdout(fs::File::create(&events_file).unwrap().into_file())
             .spawn()
             .unwrap();
         orphans_held_then_reaped_by(pid);

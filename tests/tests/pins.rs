@@ -4,13 +4,13 @@
 //! and containerd's CRI reports the image pinned, so the kubelet's image GC leaves it.
 //! containerd 1.6 (bookworm) and 1.7 (trixie) through CRI, podman through containers.conf.
 
+use fs_err as fs;
 use k8s_cri::v1::ListImagesRequest;
 use pause_tests::containerd::{Containerd, ContainerdSetup};
 use pause_tests::containers::{Podman, run_ok};
 use pause_tests::cri::{bounded, connect, run_sandbox, runtime, sandbox_config, stop_and_remove};
 use pause_tests::debian::path_with;
 use pause_tests::{Arch, assert_exit_0, poll, proc_stat};
-use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
@@ -87,7 +87,7 @@ fn airgapped_sandbox(setup: ContainerdSetup) -> bool {
         ),
     )
     .unwrap();
-    fs::set_permissions(&wrapper, fs::Permissions::from_mode(0o755)).unwrap();
+    fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
     run_recipe(&recipe("ctr"), tools.path(), &[]);
 
     let ours = fs::read(Arch::named("amd64").unwrap().dist_binary()).unwrap();

@@ -20,8 +20,8 @@ use libseccomp::{
 };
 use libtest_mimic::Trial;
 use pause_tests::{
-    ARCHES, Arch, GOT_SIGTERM, Pause, Runner, WARNING, assert_shut_down, native_arches, run_trials,
-    trial, warned,
+    ARCHES, Arch, GOT_SIGTERM, Pause, Runner, WARNING, assert_shut_down, native_arches,
+    on_native_arches, run_trials, scenarios, trial, warned,
 };
 use std::io::{Read, Seek};
 use std::os::unix::process::CommandExt;
@@ -46,10 +46,15 @@ fn sleep_refused(name: &str) {
 }
 
 /// Makes each call in `calls` fail with EPERM (only when its first argument equals the value
-/// given, if one is), for x86_64 and i386 tasks alike.
+/// given, if one is), for the tasks of every row the host kernel runs (`native_arches`: on an
+/// amd64 host x86_64 and i386 alike), and for qemu-user itself, a host task.
 fn refuse(command: &mut Command, calls: &[(&str, Option<u64>)]) {
     let mut filter = ScmpFilterContext::new(ScmpAction::Allow).unwrap();
-    filter.add_arch(ScmpArch::X86).unwrap();
+    for arch in native_arches() {
+        filter
+            .add_arch(arch.seccomp.parse::<ScmpArch>().unwrap())
+            .unwrap();
+    }
     for &(call, arg0) in calls {
         let call = ScmpSyscall::from_name(call).unwrap();
         let refusal = ScmpAction::Errno(libc::EPERM);
@@ -98,48 +103,43 @@ fn refuse(command: &mut Command, calls: &[(&str, Option<u64>)]) {
 
 /// rt_sigaction refused for one signal only: pause stops at that handler, with its status and
 /// nothing but the warning on stderr.
-fn handler_refused(name: &str, signo: i32) -> (Option<i32>, String) {
-    let runner = Runner::new(name);
+fn handler_refused(runner: &Runner, signo: i32) -> (Option<i32>, String) {
     assert!(runner.qemu.is_none(), "the filter must reach pause itself");
     let mut command = runner.command(&[]);
     refuse(&mut command, &[("rt_sigaction", Some(signo as u64))]);
-    let ended = Pause::from_command(&runner, command).wait();
+    let ended = Pause::from_command(runner, command).wait();
     (ended.status.code(), ended.stderr)
 }
 
-fn sigint_handler_refused_exits_1() {
+fn sigint_handler_refused_exits_1(runner: &Runner) {
     assert_eq!(
-        handler_refused(host().name, libc::SIGINT),
+        handler_refused(runner, libc::SIGINT),
         (Some(1), WARNING.to_string())
     );
 }
 
-fn sigterm_handler_refused_exits_2() {
+fn sigterm_handler_refused_exits_2(runner: &Runner) {
     assert_eq!(
-        handler_refused(host().name, libc::SIGTERM),
+        handler_refused(runner, libc::SIGTERM),
         (Some(2), WARNING.to_string())
     );
 }
 
-fn sigchld_handler_refused_exits_3() {
+fn sigchld_handler_refused_exits_3(runner: &Runner) {
     assert_eq!(
-        handler_refused(host().name, libc::SIGCHLD),
+        handler_refused(runner, libc::SIGCHLD),
         (Some(3), WARNING.to_string())
     );
 }
 
 /// rt_sigprocmask refused (a profile written for upstream's calls): pause runs as before.
-fn mask_refused_carries_on() {
-    let runner = Runner::new(host().name);
+fn mask_refused_carries_on(runner: &Runner) {
+    assert!(runner.qemu.is_none(), "the filter must reach pause itself");
     let mut command = runner.command(&[]);
     refuse(&mut command, &[("rt_sigprocmask", None)]);
-    let pause = Pause::from_command(&runner, command);
+    let pause = Pause::from_command(runner, command);
     pause.wait_until_sleeping();
     assert_shut_down!(pause.stop_with(SIGTERM), warned(GOT_SIGTERM));
-}
-
-fn host() -> &'static Arch {
-    Arch::host().expect("this machine's architecture is one we ship")
 }
 
 fn main() {
@@ -152,25 +152,13 @@ fn main() {
             })
         })
         .collect();
-    for (name, test) in [
-        (
-            "sigint_handler_refused_exits_1",
-            sigint_handler_refused_exits_1 as fn(),
-        ),
-        (
-            "sigterm_handler_refused_exits_2",
-            sigterm_handler_refused_exits_2,
-        ),
-        (
-            "sigchld_handler_refused_exits_3",
-            sigchld_handler_refused_exits_3,
-        ),
-        ("mask_refused_carries_on", mask_refused_carries_on),
-    ] {
-        trials.push(Trial::test(name, move || {
-            test();
-            Ok(())
-        }));
-    }
+    // Natively only: under qemu-user the filter reaches qemu, which emulates rt_sigaction and
+    // rt_sigprocmask itself, so no refusal would reach pause's handlers or mask there.
+    trials.extend(on_native_arches(scenarios![
+        sigint_handler_refused_exits_1,
+        sigterm_handler_refused_exits_2,
+        sigchld_handler_refused_exits_3,
+        mask_refused_carries_on,
+    ]));
     run_trials(trials)
 }

@@ -3,6 +3,7 @@
 //! the archive, the attachments are found from the index, containerd pulls two platforms by
 //! tag, and a CRI sandbox runs from the image pulled by its pinned digest.
 
+use fs_err as fs;
 use pause_tests::containerd::{Containerd, ContainerdSetup};
 use pause_tests::containers::{output_of, run_ok, stdout_of};
 use pause_tests::cri::{connect, run_sandbox, runtime, sandbox_config, stop_and_remove};
@@ -14,7 +15,6 @@ use pause_tests::registry::{
 use pause_tests::{Arch, poll, proc_stat, status_field};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use std::fs;
 use std::path::{Path, PathBuf};
 
 fn sha256(bytes: &[u8]) -> String {

@@ -2,6 +2,7 @@
 //! containers joining its namespaces, and as podman's infra container (the CRI path through
 //! containerd is in cri.rs; the archive itself is in image.rs).
 
+use fs_err as fs;
 use pause_tests::containers::{
     HELD_ORPHANS, Podman, Runc, archive_ref, assert_pid_1_of_its_namespace, busybox_rootfs,
     held_orphans_script, holds_exactly_then_reaps, made_orphans, run_ok, stdout_of,
@@ -11,7 +12,6 @@ use pause_tests::{
     wait_bounded, wait_until_in_syscall,
 };
 use serde_json::{Value, json};
-use std::fs;
 use std::path::Path;
 use std::process::Command;
 

@@ -3,6 +3,7 @@
 //! rootfs, no_new_privs, this profile), while a profile without rt_sigaction makes pause exit 1
 //! as upstream does when it cannot install its SIGINT handler.
 
+use fs_err as fs;
 use pause_tests::containers::{
     HELD_ORPHANS, Podman, Runc, archive_ref, assert_pid_1_of_its_namespace, busybox_rootfs,
     held_orphans_script, holds_exactly_then_reaps, made_orphans, run_ok, stdout_of,
@@ -14,7 +15,6 @@ use pause_tests::{
 };
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
-use std::fs;
 use std::process::Command;
 
 /// The committed profile is what `cargo xtask seccomp` writes from the architecture table: a

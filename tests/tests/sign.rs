@@ -3,6 +3,7 @@
 //! transparency log). The signature verifies; a changed image pushed under the same tag does
 //! not, while the signed digest still does.
 
+use fs_err as fs;
 use pause_tests::containers::{output_of, stdout_of};
 use pause_tests::debian::{trixie_cosign_dir, trixie_oras_dir};
 use pause_tests::registry::{
@@ -10,7 +11,6 @@ use pause_tests::registry::{
 };
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use std::fs;
 use std::process::Command;
 
 /// The README's command with the flags that keep cosign off the public transparency log.

@@ -11,8 +11,8 @@
 
 use libc::{SIGCHLD, SIGINT, SIGTERM};
 use pause_tests::{
-    ARCHES, Arch, GOT_SIGTERM, Pause, Runner, assert_shut_down, observed_syscalls, run_trials,
-    status_field, trial,
+    ARCHES, Arch, GOT_SIGTERM, Pause, Runner, assert_shut_down, observed_syscalls,
+    on_native_arches, run_trials, scenarios, status_field, trial,
 };
 
 /// The handler-return call seen under emulation is the one the table names for `siginfo`, and
@@ -38,8 +38,8 @@ fn returns_through_the_matching_trampoline(arch: &'static Arch, siginfo: bool) {
 }
 
 /// The `siginfo` build on the real kernel: handlers return through rt frames, again and again.
-fn siginfo_build_reaps_and_exits_natively(arch: &'static Arch) {
-    let pause = asleep_as_init_natively(&Runner::test_build(arch.name, "siginfo"));
+fn siginfo_build_reaps_and_exits_natively(runner: &Runner) {
+    let pause = asleep_as_init_natively(&Runner::test_build(runner.arch.name, "siginfo"));
     // Held, they are pause's for certain, so the emptying is pause's reaping, handler after
     // handler returning through the rt frame.
     let held = pause.hold_orphans(50);
@@ -55,8 +55,8 @@ fn siginfo_build_reaps_and_exits_natively(arch: &'static Arch) {
 /// What the kernel itself says of the sleeping (shipped) pause: exactly SIGINT, SIGTERM and
 /// SIGCHLD caught, nothing blocked. (Which other signals its parent left ignored is not
 /// pause's business; none of its three can be among them.)
-fn sleeps_with_three_handlers_and_nothing_blocked(arch: &'static Arch) {
-    let pause = asleep_as_init_natively(&Runner::new(arch.name));
+fn sleeps_with_three_handlers_and_nothing_blocked(runner: &Runner) {
+    let pause = asleep_as_init_natively(runner);
     let mask = |name| u64::from_str_radix(&status_field(pause.pid, name), 16).unwrap();
     let caught = [SIGINT, SIGTERM, SIGCHLD]
         .iter()
@@ -91,19 +91,11 @@ fn main() {
         }
     }
     // The real kernel runs the host's own architecture and the one it also runs (on CI's
-    // amd64 machines: amd64 and, through IA-32 emulation, 386).
-    let host = Arch::host().expect("this machine's architecture is one we ship");
-    for arch in host.runs_on_node() {
-        trials.push(trial(
-            arch,
-            "siginfo_build_reaps_and_exits_natively",
-            move || siginfo_build_reaps_and_exits_natively(arch),
-        ));
-        trials.push(trial(
-            arch,
-            "sleeps_with_three_handlers_and_nothing_blocked",
-            move || sleeps_with_three_handlers_and_nothing_blocked(arch),
-        ));
-    }
+    // amd64 machines: amd64 and, through IA-32 emulation, 386); a host we do not ship for
+    // runs none.
+    trials.extend(on_native_arches(scenarios![
+        siginfo_build_reaps_and_exits_natively,
+        sleeps_with_three_handlers_and_nothing_blocked,
+    ]));
     run_trials(trials)
 }

@@ -26,7 +26,7 @@ fn archive() -> Result<String> {
     let mut uris = Vec::new();
     // deb822 stanzas: `URIs:` beside `Suites:`.
     let dir = Path::new("/etc/apt/sources.list.d");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+    let mut files: Vec<PathBuf> = fs::read_dir(dir)
         .map(|entries| entries.flatten().map(|e| e.path()).collect())
         .unwrap_or_default();
     files.sort();
@@ -239,7 +239,7 @@ impl DebianArchive {
                 })
             })
             .with_context(|| format!("apt-get download {package} left no .deb"))?;
-        let size = std::fs::metadata(&deb).map(|m| m.len()).unwrap_or(0);
+        let size = fs::metadata(&deb).map(|m| m.len()).unwrap_or(0);
         Ok((deb, size))
     }
 
@@ -255,7 +255,7 @@ impl DebianArchive {
         }
         let (deb, size) = self.download(package)?;
         let files = extract(&deb, &[pattern]);
-        let _ = std::fs::remove_file(&deb);
+        let _ = fs::remove_file(&deb);
         let files = files.with_context(|| format!("{package} ({} {})", self.suite, self.arch))?;
         fs::create_dir_all(&dir)?;
         write_file(&path, &files[0])?;
@@ -274,7 +274,7 @@ impl DebianArchive {
         }
         let (deb, size) = self.download(package)?;
         // What an interrupted unpack left behind.
-        let _ = std::fs::remove_dir_all(&root);
+        let _ = fs::remove_dir_all(&root);
         fs::create_dir_all(&root)?;
         let out = run_bounded(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&root))?;
         if !out.status.success() {
@@ -288,7 +288,7 @@ impl DebianArchive {
             &stamp,
             deb.file_name().unwrap_or_default().as_encoded_bytes(),
         )?;
-        let _ = std::fs::remove_file(&deb);
+        let _ = fs::remove_file(&deb);
         Ok((root, size))
     }
 }
@@ -307,7 +307,7 @@ fn run_bounded(cmd: &mut Command) -> Result<Output> {
 }
 
 fn list_debs(dir: &Path) -> Vec<PathBuf> {
-    std::fs::read_dir(dir)
+    fs::read_dir(dir)
         .map(|entries| {
             entries
                 .flatten()

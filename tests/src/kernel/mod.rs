@@ -11,7 +11,7 @@ mod boot;
 pub use boot::{Boot, boot, initramfs, qemu_command};
 
 use crate::debian_archive::{DebianArchive, extract, write_file};
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Result, anyhow};
 use fs_err as fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -88,7 +88,7 @@ pub fn kernels_dir() -> PathBuf {
 fn cached_kernel(archive: &DebianArchive, kernel: &Kernel, dir: &Path) -> Result<(String, u64)> {
     let versioned = format!("{}{}", kernel.image_package, kernel.release);
     let name_file = dir.join("package");
-    if std::fs::read_to_string(&name_file).is_ok_and(|name| name == versioned)
+    if fs::read_to_string(&name_file).is_ok_and(|name| name == versioned)
         && dir.join("image").is_file()
         && (kernel.dtb.is_none() || dir.join("dtb").is_file())
     {
@@ -113,7 +113,7 @@ fn cached_kernel(archive: &DebianArchive, kernel: &Kernel, dir: &Path) -> Result
         .flatten()
         .collect();
     let files = extract(&deb, &patterns);
-    let _ = std::fs::remove_file(&deb);
+    let _ = fs::remove_file(&deb);
     let files = files?;
     fs::create_dir_all(dir)?;
     for (name, bytes) in ["image", "dtb"].into_iter().zip(&files) {
@@ -131,9 +131,6 @@ fn host_file(file: &DebFile) -> Result<(PathBuf, u64)> {
 
 /// The host's Debian architecture, as dpkg names it.
 fn host_debian_arch() -> Result<String> {
-    let out = Command::new("dpkg")
-        .arg("--print-architecture")
-        .output()
-        .context("dpkg --print-architecture")?;
-    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    let out = xtask::command::output(Command::new("dpkg").arg("--print-architecture"))?;
+    Ok(out.trim().to_string())
 }
