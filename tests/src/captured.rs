@@ -28,17 +28,7 @@ pub fn run_captured(cmd: &mut Command, limit: Duration) -> Result<Captured> {
         .stderr(stderr.file().try_clone()?)
         .spawn()
         .with_context(|| format!("{cmd:?}"))?;
-    let status = loop {
-        if let Some(status) = child.try_wait()? {
-            break Some(status);
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = crate::wait::wait_within(&mut child, limit);
     let elapsed = start.elapsed();
     let read = |file: &mut File| -> Result<Vec<u8>> {
         let mut bytes = Vec::new();

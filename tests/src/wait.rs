@@ -50,18 +50,25 @@ pub fn run_bounded(cmd: &mut Command, limit: Duration) {
 
 /// Waits for `child` at most `limit`; kills it and fails the test past that.
 pub fn wait_bounded(child: &mut Child, limit: Duration) -> ExitStatus {
+    wait_within(child, limit).unwrap_or_else(|| {
+        panic!(
+            "process {} still running after {limit:?}: killed",
+            child.id()
+        )
+    })
+}
+
+/// Waits for `child` at most `limit`; past that, kills and reaps it and returns None.
+pub(crate) fn wait_within(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
     let deadline = Instant::now() + limit;
     loop {
         if let Some(status) = child.try_wait().expect("try_wait") {
-            return status;
+            return Some(status);
         }
         if Instant::now() > deadline {
             let _ = child.kill();
             let _ = child.wait();
-            panic!(
-                "process {} still running after {limit:?}: killed",
-                child.id()
-            );
+            return None;
         }
         std::thread::sleep(Duration::from_millis(5));
     }
