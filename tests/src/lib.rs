@@ -13,6 +13,7 @@
 //! - `hardened`: the shipped seccomp profile, applied to a hardened bundle.
 //! - `debian_archive`: Debian's archive through a private apt state: .debs fetched, unpacked.
 //! - `debian`: tools from Debian trixie (through `debian_archive`), under target/debian/.
+//! - `kubelet`: a standalone kubelet node (xtask's) beside the loopback registry.
 //! - `kernel`: Debian kernels fetched and booted under qemu-system with an initramfs.
 //! - `captured`: a program run to its end within a deadline, its output kept.
 //! - `pypi`: Python tools from PyPI in a virtualenv under target/pypi/.
@@ -28,6 +29,7 @@ pub mod debian_archive;
 pub mod hardened;
 mod inside;
 pub mod kernel;
+pub mod kubelet;
 mod pause;
 pub mod pypi;
 pub mod registry;

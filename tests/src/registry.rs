@@ -236,3 +236,15 @@ pub fn archive_blob(digest: &str) -> Vec<u8> {
         .remove(&format!("blobs/sha256/{hex}"))
         .unwrap_or_else(|| panic!("{digest} is not in the archive"))
 }
+
+/// A registry holding what the README's publish commands pushed.
+pub fn published() -> (Registry, std::path::PathBuf) {
+    let registry = Registry::start();
+    let oras = crate::debian::trixie_oras_dir(); // fails unless it is the version the README states
+    let cwd = readme_cwd();
+    for command in readme_commands("publish") {
+        let out = run_readme_command(&command, &registry.host(), &[&oras], cwd.path(), &[]);
+        eprintln!("$ {command}\n{}", String::from_utf8_lossy(&out.stdout));
+    }
+    (registry, oras)
+}

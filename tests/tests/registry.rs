@@ -7,10 +7,9 @@ use fs_err as fs;
 use pause_tests::containerd::{Containerd, ContainerdSetup};
 use pause_tests::containers::{output_of, run_ok, stdout_of};
 use pause_tests::cri::{connect, run_sandbox, runtime, sandbox_config, stop_and_remove};
-use pause_tests::debian::trixie_oras_dir;
 use pause_tests::registry::{
-    ACCEPT_MANIFESTS, Registry, archive_blob, archive_entries, readme_commands, readme_cwd,
-    run_readme_command,
+    ACCEPT_MANIFESTS, Registry, archive_blob, archive_entries, published, readme_commands,
+    readme_cwd, run_readme_command,
 };
 use pause_tests::{Arch, poll, proc_stat, status_field};
 use serde_json::Value;
@@ -19,18 +18,6 @@ use std::path::{Path, PathBuf};
 
 fn sha256(bytes: &[u8]) -> String {
     format!("sha256:{:x}", Sha256::digest(bytes))
-}
-
-/// A registry holding what the README's publish commands pushed.
-pub fn published() -> (Registry, PathBuf) {
-    let registry = Registry::start();
-    let oras = trixie_oras_dir(); // fails unless it is the version the README states
-    let cwd = readme_cwd();
-    for command in readme_commands("publish") {
-        let out = run_readme_command(&command, &registry.host(), &[&oras], cwd.path(), &[]);
-        eprintln!("$ {command}\n{}", String::from_utf8_lossy(&out.stdout));
-    }
-    (registry, oras)
 }
 
 /// The GET of a manifest or blob, checked: 200, the bytes the archive has, the digest header.

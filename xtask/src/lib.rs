@@ -10,6 +10,8 @@
 //! - [`command`]: running programs, with errors that name the command line.
 //! - [`dockerfile`]: the Dockerfile, generated from the table.
 //! - [`elf`]: the shape every shipped binary must have, read back from its headers.
+//! - [`node`]: a standalone kubelet on containerd 2.x and runc 1.3, built from pinned Go
+//!   modules: the suite's kubelet tests and the bench's pods per node.
 //! - [`oci`]: the multi-arch image and its OCI layout archive.
 //! - [`pins`]: the runtime snippets pinning the image index digest.
 //! - [`provenance`]: the SLSA provenance statement.
@@ -25,6 +27,7 @@ pub mod buildinfo;
 pub mod command;
 pub mod dockerfile;
 pub mod elf;
+pub mod node;
 pub mod oci;
 pub mod pins;
 pub mod provenance;

@@ -44,6 +44,12 @@ pub const SUITE: &[(&str, &str)] = &[
     // through a private apt state, and unpack them.
     ("apt-get", "apt"),
     ("dpkg-deb", "dpkg"),
+    // The kubelet node: runc's cgo build finds libseccomp through pkg-config; the node's
+    // teardown deletes its pods' bridge. (Go itself comes with the machine: Debian's is too
+    // old for the pinned releases.)
+    ("pkg-config", "pkg-config"),
+    ("gcc", "gcc"),
+    ("ip", "iproute2"),
 ];
 
 /// Debian packages the suite needs for their files rather than a program: the C library the
@@ -204,5 +210,20 @@ mod tests {
             missing.contains("install the Debian package some-package"),
             "{missing}"
         );
+    }
+}
+
+/// An exclusive flock(2) on a file, released when dropped: processes that would fetch or build
+/// the same thing at once take turns.
+pub struct FileLock {
+    _held: fs_err::File,
+}
+
+impl FileLock {
+    pub fn take(path: &std::path::Path) -> Result<FileLock> {
+        let file = fs_err::File::create(path)?;
+        file.lock()
+            .with_context(|| format!("flock {}", path.display()))?;
+        Ok(FileLock { _held: file })
     }
 }

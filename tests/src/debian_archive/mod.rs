@@ -11,10 +11,11 @@ pub use deb::extract;
 
 use crate::captured::run_captured;
 use anyhow::{Context, Result, anyhow, bail};
-use fs_err::{self as fs, File};
+use fs_err as fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
+use xtask::tools::FileLock;
 
 /// Every apt and dpkg-deb run is bounded too: apt's own time-outs end a dead mirror well
 /// before this, so it only ends a hang.
@@ -324,17 +325,4 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
     fs::write(&tmp, bytes)?;
     fs::rename(&tmp, path)?;
     Ok(())
-}
-
-/// An exclusive flock(2), released when dropped.
-pub struct FileLock {
-    _held: File,
-}
-
-impl FileLock {
-    fn take(path: &Path) -> Result<FileLock> {
-        let file = File::create(path)?;
-        file.lock()?;
-        Ok(FileLock { _held: file })
-    }
 }

@@ -1,0 +1,498 @@
+//! A Kubernetes node on this machine, run as an operator runs one without a control plane: a
+//! standalone kubelet (static pods from a manifest directory) on containerd 2.x and runc 1.3,
+//! each built from its pinned Go module ([`components`]), with crictl to look at it. The
+//! containerd config is ours with the shipped `pins/containerd-2.toml` appended verbatim, so
+//! the image the runtime pins is the one the kubelet's pods get as their sandbox. Everything
+//! lives under one temporary directory; dropping the node stops the kubelet, has containerd
+//! stop and remove every pod, and stops containerd. The suite's kubelet tests and
+//! `cargo xtask bench` both run it.
+
+pub mod components;
+
+use crate::command::output;
+use anyhow::{Context, Result, bail};
+use components::{CONTAINERD, CRICTL, KUBELET, RUNC};
+use fs_err as fs;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long a node's programs get to answer or to stop: only a guard against a hang, far
+/// beyond what they take on a loaded two-core machine.
+pub const PATIENCE: Duration = Duration::from_secs(120);
+
+/// The node's name (`--hostname-override`): a static pod `NAME` runs as `NAME-pause-node`.
+pub const NODE_NAME: &str = "pause-node";
+
+/// The Linux bridge the pods' network hangs off (the CNI bridge plugin makes it).
+const BRIDGE: &str = "pausenode0";
+
+/// What the node is given.
+pub struct NodeSetup {
+    /// `REGISTRY` in the pinned snippet: `localhost:PORT` of the loopback registry the sandbox
+    /// image is pulled from (plain HTTP, through a hosts.toml).
+    pub registry: String,
+    /// KubeletConfiguration fields that replace ours or add to them.
+    pub kubelet_config: serde_json::Map<String, serde_json::Value>,
+}
+
+/// The built parts, each checked to be the release its go.mod pins.
+struct Binaries {
+    kubelet: PathBuf,
+    containerd: PathBuf,
+    runc: PathBuf,
+    crictl: PathBuf,
+}
+
+pub struct Node {
+    pub dir: tempfile::TempDir,
+    bin: Binaries,
+    containerd: Option<Child>,
+    kubelet: Option<Child>,
+}
+
+impl Node {
+    /// Builds the parts if needed, writes the configs, starts containerd, then the kubelet.
+    pub fn start(setup: &NodeSetup) -> Result<Node> {
+        let bin = Binaries {
+            kubelet: KUBELET.built()?.join("kubelet"),
+            containerd: CONTAINERD.built()?,
+            runc: RUNC.built()?.join("runc"),
+            crictl: CRICTL.built()?.join("crictl"),
+        };
+        let dir = tempfile::Builder::new().prefix("node.").tempdir()?;
+        let mut node = Node {
+            dir,
+            bin,
+            containerd: None,
+            kubelet: None,
+        };
+        node.write_configs(setup)?;
+        node.start_containerd()?;
+        node.start_kubelet()?;
+        Ok(node)
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Where the kubelet reads its static pods.
+    pub fn manifests(&self) -> PathBuf {
+        self.path("manifests")
+    }
+
+    /// The kubelet's `--root-dir` (its Localhost seccomp profiles are under `seccomp/`).
+    pub fn kubelet_root(&self) -> PathBuf {
+        self.path("kubelet")
+    }
+
+    /// containerd's socket: the CRI endpoint.
+    pub fn socket(&self) -> PathBuf {
+        self.path("containerd.sock")
+    }
+
+    /// The runc containerd's shim runs.
+    pub fn runc(&self) -> &Path {
+        &self.bin.runc
+    }
+
+    fn write_configs(&self, setup: &NodeSetup) -> Result<()> {
+        let d = self.dir.path().display();
+        for sub in ["manifests", "kubelet", "certs.d", "cni-conf", "cni-ipam"] {
+            fs::create_dir_all(self.path(sub))?;
+        }
+        let host = &setup.registry;
+        fs::create_dir_all(self.path("certs.d").join(host))?;
+        fs::write(
+            self.path("certs.d").join(host).join("hosts.toml"),
+            format!(
+                "server = \"http://{host}\"\n[host.\"http://{host}\"]\n  capabilities = [\"pull\", \"resolve\"]\n"
+            ),
+        )?;
+        // Pods get a network namespace of their own on a bridge, as on any node (containerd
+        // wants an address for eth0); no gateway and no masquerade, so no iptables.
+        fs::write(
+            self.path("cni-conf/10-pause-node.conflist"),
+            format!(
+                r#"{{"cniVersion": "1.0.0", "name": "pause-node", "plugins": [{{"type": "bridge", "bridge": "{BRIDGE}", "isGateway": false, "ipMasq": false, "ipam": {{"type": "host-local", "dataDir": "{d}/cni-ipam", "ranges": [[{{"subnet": "10.244.77.0/24"}}]]}}}}]}}
+"#
+            ),
+        )?;
+        let pins = fs::read_to_string(crate::dist_dir().join("pins/containerd-2.toml"))?;
+        // The settings this sandbox needs (platform notes): the native snapshotter (no
+        // overlayfs here), no lowering of oom_score_adj; every path under the node's directory.
+        let config = format!(
+            r#"version = 3
+root = "{d}/root"
+state = "{d}/state"
+disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.overlayfs", "io.containerd.snapshotter.v1.erofs"]
+[grpc]
+  address = "{d}/containerd.sock"
+[ttrpc]
+  address = "{d}/containerd.sock.ttrpc"
+[plugins."io.containerd.transfer.v1.local"]
+  [[plugins."io.containerd.transfer.v1.local".unpack_config]]
+    platform = "{platform}"
+    snapshotter = "native"
+[plugins."io.containerd.cri.v1.images"]
+  snapshotter = "native"
+  [plugins."io.containerd.cri.v1.images".registry]
+    config_path = "{d}/certs.d"
+[plugins."io.containerd.cri.v1.runtime"]
+  restrict_oom_score_adj = true
+  [plugins."io.containerd.cri.v1.runtime".containerd]
+    default_runtime_name = "runc"
+    [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc.options]
+        BinaryName = "{runc}"
+        SystemdCgroup = false
+  [plugins."io.containerd.cri.v1.runtime".cni]
+    bin_dirs = ["/usr/lib/cni"]
+    conf_dir = "{d}/cni-conf"
+[plugins."io.containerd.grpc.v1.cri"]
+  stream_server_address = "127.0.0.1"
+  stream_server_port = "0"
+
+{pins}"#,
+            runc = self.bin.runc.display(),
+            platform = crate::Arch::host()
+                .context("the node runs on an architecture we ship for")?
+                .platform(),
+            pins = pins.replace(crate::pins::REGISTRY, host),
+        );
+        fs::write(self.path("containerd.toml"), config)?;
+        // Standalone: no kubeconfig, so no API server; static pods only. No server of its
+        // own (nothing calls in), cgroupfs (no systemd here), and the two opt-outs this
+        // machine needs: cgroup v1, and swap allowed. Eviction only at the last percent, so
+        // a full disk elsewhere on the machine does not decide a test; image GC off unless
+        // the setup turns it on (both thresholds 100 and no maximum age).
+        let mut kubelet = serde_json::json!({
+            "apiVersion": "kubelet.config.k8s.io/v1beta1",
+            "kind": "KubeletConfiguration",
+            "staticPodPath": self.manifests(),
+            "fileCheckFrequency": "1s",
+            "syncFrequency": "5s",
+            "containerRuntimeEndpoint": format!("unix://{d}/containerd.sock"),
+            "imageServiceEndpoint": format!("unix://{d}/containerd.sock"),
+            "cgroupDriver": "cgroupfs",
+            "failCgroupV1": false,
+            "failSwapOn": false,
+            "enableServer": false,
+            "healthzPort": 0,
+            "readOnlyPort": 0,
+            // Lowering its own oom_score_adj is refused here; asking for nothing keeps the
+            // log clean.
+            "oomScoreAdj": 0,
+            "podLogsDir": self.path("pod-logs"),
+            "volumePluginDir": self.path("volume-plugins"),
+            "authentication": {"anonymous": {"enabled": false}, "webhook": {"enabled": false}},
+            "authorization": {"mode": "AlwaysAllow"},
+            "evictionHard": {
+                "memory.available": "1Mi",
+                "nodefs.available": "1%",
+                "imagefs.available": "1%",
+                "nodefs.inodesFree": "1%",
+            },
+            "imageGCHighThresholdPercent": 100,
+            "imageGCLowThresholdPercent": 99,
+        });
+        for (key, value) in &setup.kubelet_config {
+            kubelet[key] = value.clone();
+        }
+        // JSON is YAML: the kubelet reads either.
+        fs::write(
+            self.path("kubelet.json"),
+            serde_json::to_string_pretty(&kubelet)?,
+        )?;
+        Ok(())
+    }
+
+    /// Restarts the kubelet with `fields` replacing those of its configuration, as an
+    /// operator changing a node's kubelet config does.
+    pub fn reconfigure_kubelet(
+        &mut self,
+        fields: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<()> {
+        let path = self.path("kubelet.json");
+        let mut config: serde_json::Value = serde_json::from_str(&fs::read_to_string(&path)?)?;
+        for (key, value) in fields {
+            config[key] = value.clone();
+        }
+        fs::write(&path, serde_json::to_string_pretty(&config)?)?;
+        self.stop_kubelet()?;
+        self.start_kubelet()
+    }
+
+    /// Starts containerd (again, after `stop_containerd`, on the same state) and waits until
+    /// its CRI answers.
+    pub fn start_containerd(&mut self) -> Result<()> {
+        let dir = &self.bin.containerd;
+        let child = Command::new(dir.join("containerd"))
+            .arg("--config")
+            .arg(self.path("containerd.toml"))
+            // containerd finds its shim on PATH: the one built with it.
+            .env("PATH", path_with(dir))
+            .stdin(Stdio::null())
+            .stdout(append(&self.path("containerd.log"))?)
+            .stderr(append(&self.path("containerd.log"))?)
+            .spawn()
+            .with_context(|| format!("starting {}", dir.join("containerd").display()))?;
+        self.containerd = Some(child);
+        let answered = wait_for("containerd's CRI to answer", || {
+            let out = self.crictl().arg("version").output().ok()?;
+            out.status.success().then_some(())
+        });
+        answered.with_context(|| format!("containerd's log:\n{}", self.containerd_log()))
+    }
+
+    /// Stops containerd with SIGTERM, as systemd does, and waits for it.
+    pub fn stop_containerd(&mut self) -> Result<()> {
+        stop(&mut self.containerd, "containerd")
+    }
+
+    /// Starts the kubelet (again, after `stop_kubelet`, on the same root dir).
+    pub fn start_kubelet(&mut self) -> Result<()> {
+        let child = Command::new(&self.bin.kubelet)
+            .arg("--config")
+            .arg(self.path("kubelet.json"))
+            .arg("--root-dir")
+            .arg(self.kubelet_root())
+            // --v=3 logs each sync's decision for a pod (`computePodActions got for pod`),
+            // which the tests read after a restart.
+            .args(["--hostname-override", NODE_NAME, "--v=3"])
+            .stdin(Stdio::null())
+            .stdout(append(&self.path("kubelet.log"))?)
+            .stderr(append(&self.path("kubelet.log"))?)
+            .spawn()
+            .with_context(|| format!("starting {}", self.bin.kubelet.display()))?;
+        self.kubelet = Some(child);
+        Ok(())
+    }
+
+    /// Stops the kubelet with SIGTERM and waits for it; its pods stay.
+    pub fn stop_kubelet(&mut self) -> Result<()> {
+        stop(&mut self.kubelet, "the kubelet")
+    }
+
+    /// Fails with the kubelet's log if it has exited.
+    pub fn kubelet_running(&mut self) -> Result<()> {
+        if let Some(child) = &mut self.kubelet
+            && let Some(status) = child.try_wait()?
+        {
+            bail!(
+                "the kubelet exited: {status}\nits log:\n{}",
+                self.kubelet_log()
+            );
+        }
+        Ok(())
+    }
+
+    /// crictl on this node's CRI, with room for a loaded machine (its default is 2 s).
+    pub fn crictl(&self) -> Command {
+        let endpoint = format!("unix://{}", self.socket().display());
+        let mut cmd = Command::new(&self.bin.crictl);
+        cmd.args([
+            "--runtime-endpoint",
+            &endpoint,
+            "--image-endpoint",
+            &endpoint,
+        ])
+        .args(["--timeout", "60s"]);
+        cmd
+    }
+
+    /// crictl, for what it prints; an error names the call and what it said.
+    pub fn crictl_output(&self, args: &[&str]) -> Result<String> {
+        output(self.crictl().args(args))
+    }
+
+    /// `ctr` on this containerd, in the CRI's namespace.
+    pub fn ctr(&self) -> Command {
+        let mut cmd = Command::new(self.bin.containerd.join("ctr"));
+        cmd.arg("--address")
+            .arg(self.socket())
+            .args(["--namespace", "k8s.io"]);
+        cmd
+    }
+
+    /// Places a static pod's manifest where the kubelet looks (whole, by a rename: the kubelet
+    /// skips dotfiles, so it never reads half of one).
+    pub fn add_manifest(&self, name: &str, yaml: &str) -> Result<()> {
+        let hidden = self.manifests().join(format!(".{name}.yaml"));
+        fs::write(&hidden, yaml)?;
+        fs::rename(&hidden, self.manifests().join(format!("{name}.yaml")))?;
+        Ok(())
+    }
+
+    pub fn remove_manifest(&self, name: &str) -> Result<()> {
+        fs::remove_file(self.manifests().join(format!("{name}.yaml")))?;
+        Ok(())
+    }
+
+    /// The id of static pod `name`'s sandbox once it is ready and all its containers run.
+    pub fn wait_until_running(&mut self, name: &str, containers: usize) -> Result<String> {
+        let pod = format!("{name}-{NODE_NAME}");
+        let found = wait_for(&format!("pod {pod} to run {containers} containers"), || {
+            let sandbox = self.crictl_output(&["pods", "--name", &pod, "--state", "ready", "-q"]);
+            let sandbox = sandbox.ok()?.lines().next()?.trim().to_string();
+            let running = self
+                .crictl_output(&["ps", "--pod", &sandbox, "--state", "running", "-q"])
+                .ok()?;
+            (running.lines().count() == containers).then_some(sandbox)
+        });
+        self.kubelet_running()?;
+        found.with_context(|| self.logs())
+    }
+
+    /// The PID of a sandbox's or container's first process, as containerd reports it.
+    pub fn pid_of(&self, kind: &str, id: &str) -> Result<i32> {
+        let status = self.crictl_output(&[kind, "-o", "json", id])?;
+        let value: serde_json::Value = serde_json::from_str(&status)?;
+        value["info"]["pid"]
+            .as_i64()
+            .map(|pid| pid as i32)
+            .with_context(|| format!("crictl {kind} {id}: no info.pid in {status}"))
+    }
+
+    pub fn kubelet_log(&self) -> String {
+        fs::read_to_string(self.path("kubelet.log")).unwrap_or_default()
+    }
+
+    pub fn containerd_log(&self) -> String {
+        fs::read_to_string(self.path("containerd.log")).unwrap_or_default()
+    }
+
+    /// Both logs' last lines, for a failure message.
+    pub fn logs(&self) -> String {
+        let tail = |log: String| {
+            let lines: Vec<&str> = log.lines().collect();
+            lines[lines.len().saturating_sub(60)..].join("\n")
+        };
+        format!(
+            "kubelet log (last lines):\n{}\ncontainerd log (last lines):\n{}",
+            tail(self.kubelet_log()),
+            tail(self.containerd_log())
+        )
+    }
+
+    /// Every pod stopped and removed through the CRI, as a node being drained would.
+    fn remove_all_pods(&self) -> Result<()> {
+        output(self.crictl().args(["rmp", "--all", "--force"]))?;
+        Ok(())
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        // The kubelet first, or it restarts what is being removed; then the pods through
+        // containerd (it kills, unmounts, and frees each network namespace); then containerd.
+        let _ = self.stop_kubelet();
+        if self.containerd.is_none() {
+            let _ = self.start_containerd();
+        }
+        if let Err(e) = self.remove_all_pods() {
+            eprintln!("node teardown: {e:#}");
+        }
+        let _ = self.stop_containerd();
+        // A pod that could not be removed leaves its shim (shims outlive containerd by
+        // design): find this node's by the socket on their command line.
+        let socket = self.socket().display().to_string();
+        for pid in processes_mentioning("containerd-shim", &socket) {
+            // SAFETY: kill(2) of a process group of this node's own shim.
+            unsafe { libc::kill(-pid, libc::SIGKILL) };
+            // SAFETY: as above, the shim itself.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+        let _ = Command::new("ip")
+            .args(["link", "delete", BRIDGE])
+            .stderr(Stdio::null())
+            .status();
+        // The kubelet bind-mounts its root dir onto itself (to make it rshared), and pods'
+        // volumes are mounts below it: undo them, deepest first, or the directory stays.
+        for mount in mounts_under(self.dir.path()).iter().rev() {
+            if let Ok(path) = std::ffi::CString::new(mount.as_os_str().as_encoded_bytes()) {
+                // SAFETY: umount2(2) of a path string we own, detached so a busy one goes too.
+                unsafe { libc::umount2(path.as_ptr(), libc::MNT_DETACH) };
+            }
+        }
+    }
+}
+
+/// The mount points at or below `dir`, in the order /proc/self/mountinfo lists them (parents
+/// before what is mounted on them).
+pub fn mounts_under(dir: &Path) -> Vec<PathBuf> {
+    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    mountinfo
+        .lines()
+        // The mount point is the fifth field; spaces in it come as \040, none in ours.
+        .filter_map(|line| line.split(' ').nth(4))
+        .map(PathBuf::from)
+        .filter(|point| point.starts_with(dir))
+        .collect()
+}
+
+/// PIDs of the processes whose command line holds both `a` and `b`.
+pub fn processes_mentioning(a: &str, b: &str) -> Vec<i32> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        if cmdline.contains(a) && cmdline.contains(b) {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+/// Sends SIGTERM to `child` and waits for it at most PATIENCE (then SIGKILL).
+fn stop(child: &mut Option<Child>, what: &str) -> Result<()> {
+    let Some(mut child) = child.take() else {
+        return Ok(());
+    };
+    // SAFETY: kill(2) of our own child, not yet reaped.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let deadline = Instant::now() + PATIENCE;
+    while child.try_wait()?.is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            bail!("{what} did not stop within {PATIENCE:?} of SIGTERM: killed");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Ok(())
+}
+
+/// Polls `check` every 100 ms until it yields a value; past PATIENCE, an error naming `what`.
+pub fn wait_for<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> Result<T> {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        if let Some(v) = check() {
+            return Ok(v);
+        }
+        if Instant::now() > deadline {
+            bail!("timed out after {PATIENCE:?} waiting for {what}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A log file opened for appending: a restarted program's lines follow its earlier ones.
+fn append(path: &Path) -> Result<Stdio> {
+    let file = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    Ok(Stdio::from(file.into_file()))
+}
+
+fn path_with(dir: &Path) -> std::ffi::OsString {
+    let current = std::env::var_os("PATH").unwrap_or_default();
+    let all = std::iter::once(dir.to_path_buf()).chain(std::env::split_paths(&current));
+    std::env::join_paths(all).expect("PATH entries")
+}
