@@ -46,8 +46,7 @@ fn wait_until_kubelet_keeps(cluster: &Cluster, from: usize, name: &str) {
             let log = log_since(cluster, from);
             let decided = log
                 .lines()
-                .filter(|l| l.contains("computePodActions got for pod") && l.contains(&pod))
-                .next_back()
+                .rfind(|l| l.contains("computePodActions got for pod") && l.contains(&pod))
                 .map(str::to_string);
             match decided {
                 Some(line) if line.contains("KillPod: false, CreateSandbox: false,") => Ok(()),
@@ -186,7 +185,7 @@ fn without_a_shared_pid_namespace_pause_is_pid_1_of_its_own() {
         assert_eq!(ns(app, kind), ns(pause, kind), "the app's {kind} namespace");
     }
     let seen = cluster.crictl(&["exec", &container, "cat", "/proc/1/cmdline"]);
-    assert_eq!(seen, "sleep\03600\0", "PID 1 as the app sees it");
+    assert_eq!(seen, "sleep\x003600\0", "PID 1 as the app sees it");
 }
 
 /// A pod whose pod-level `securityContext` asks for uid and gid 1000, non-root, and

@@ -195,6 +195,21 @@ pub fn require(tool: &str, package: &str) -> Result<PathBuf> {
     find(tool).with_context(|| format!("`{tool}` not found: install the Debian package {package}"))
 }
 
+/// An exclusive flock(2) on a file, released when dropped: processes that would fetch or build
+/// the same thing at once take turns.
+pub struct FileLock {
+    _held: fs_err::File,
+}
+
+impl FileLock {
+    pub fn take(path: &std::path::Path) -> Result<FileLock> {
+        let file = fs_err::File::create(path)?;
+        file.lock()
+            .with_context(|| format!("flock {}", path.display()))?;
+        Ok(FileLock { _held: file })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -210,20 +225,5 @@ mod tests {
             missing.contains("install the Debian package some-package"),
             "{missing}"
         );
-    }
-}
-
-/// An exclusive flock(2) on a file, released when dropped: processes that would fetch or build
-/// the same thing at once take turns.
-pub struct FileLock {
-    _held: fs_err::File,
-}
-
-impl FileLock {
-    pub fn take(path: &std::path::Path) -> Result<FileLock> {
-        let file = fs_err::File::create(path)?;
-        file.lock()
-            .with_context(|| format!("flock {}", path.display()))?;
-        Ok(FileLock { _held: file })
     }
 }
