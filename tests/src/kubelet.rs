@@ -57,7 +57,7 @@ impl Cluster {
 
     /// The sandbox image as the shipped `pins/containerd-2.toml` pins it, for this registry.
     pub fn pinned_image(&self) -> String {
-        pinned_image(&self.registry.host())
+        xtask::node::pinned_image(&self.registry.host()).unwrap_or_else(|e| panic!("{e:#}"))
     }
 
     /// Writes static pod `name` and waits until its sandbox is ready and its `containers` all
@@ -110,17 +110,6 @@ pub fn load_image(node: &Node, archive: &std::path::Path, name: &str) {
             .args(["--snapshotter", "native", "--base-name", name])
             .arg(archive),
     );
-}
-
-/// The sandbox image the shipped containerd 2 snippet pins, `REGISTRY` replaced by `host`.
-pub fn pinned_image(host: &str) -> String {
-    let path: PathBuf = xtask::dist_dir().join("pins/containerd-2.toml");
-    let snippet = fs_err::read_to_string(&path).unwrap();
-    let value = snippet
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("sandbox = "))
-        .unwrap_or_else(|| panic!("{} pins no sandbox image", path.display()));
-    value.trim_matches('"').replace(xtask::pins::REGISTRY, host)
 }
 
 /// A static pod's manifest: `containers` (name, shell script) on busybox, sharing the pod's

@@ -56,6 +56,10 @@ enum Task {
         /// Seconds of the idle measurement.
         #[arg(long, default_value_t = 10)]
         idle_seconds: u64,
+        /// Static pods on the kubelet node (kubelet, containerd 2.x, runc 1.3 from their
+        /// pinned Go modules).
+        #[arg(long, default_value_t = 50)]
+        pods: usize,
         /// Where results.md and bench.svg go.
         #[arg(long, default_value = "target/bench")]
         out: PathBuf,
@@ -81,6 +85,7 @@ fn main() -> ExitCode {
             sandboxes,
             spawns,
             idle_seconds,
+            pods,
             out,
         } => bench::preflight()
             .and_then(|()| dist(&all()))
@@ -90,6 +95,7 @@ fn main() -> ExitCode {
                     sandboxes: sandboxes.max(1),
                     spawns: spawns.max(1),
                     idle_seconds,
+                    pods: pods.max(1),
                     out: workspace_root().join(out),
                     helper: std::env::current_exe().context("finding our own executable")?,
                 };

@@ -9,6 +9,7 @@ mod chart;
 mod exec;
 mod idle;
 mod memory;
+mod node;
 mod peers;
 pub mod procfs;
 mod reaping;
@@ -31,6 +32,8 @@ pub struct Options {
     pub sandboxes: usize,
     pub spawns: usize,
     pub idle_seconds: u64,
+    /// Static pods on the kubelet node.
+    pub pods: usize,
     pub out: PathBuf,
     /// An executable whose `zombies N` subcommand runs [`zombies::make_zombies`].
     pub helper: PathBuf,
@@ -51,6 +54,7 @@ pub struct Figures {
     pub exec: Vec<exec::ExecRow>,
     pub reaping: Vec<reaping::ReapRow>,
     pub idle: idle::Idle,
+    pub node: node::NodePods,
 }
 
 /// Measures everything (ours first in every table), then writes the report and the chart.
@@ -61,7 +65,7 @@ pub fn run(options: &Options, image: &oci::ImageInfo) -> Result<()> {
     // The two long steps, scale and orphan storms, pit ours against catatonit alone: the
     // closest peer (podman's infra pause), and one that needs no `sleep` child to count.
     let pod_inits = &peers[..2];
-    let steps = 7;
+    let steps = 8;
     progress::step(1, steps, "sizes");
     let sizes = size::measure(&peers[1..], image)?;
     progress::step(2, steps, "memory of one idle sandbox");
@@ -81,6 +85,9 @@ pub fn run(options: &Options, image: &oci::ImageInfo) -> Result<()> {
     let reaping = reaping::measure(pod_inits, options)?;
     progress::step(7, steps, &format!("idle for {} s", options.idle_seconds));
     let idle = idle::measure(&peers, options)?;
+    let what = format!("{} static pods on a kubelet node", options.pods);
+    progress::step(8, steps, &what);
+    let node = node::measure(options.pods)?;
 
     let figures = Figures {
         date: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
@@ -95,6 +102,7 @@ pub fn run(options: &Options, image: &oci::ImageInfo) -> Result<()> {
         exec,
         reaping,
         idle,
+        node,
     };
     let markdown = report::markdown(&figures);
     let (results, svg) = report::write(&figures, &markdown, &options.out)?;

@@ -214,13 +214,37 @@ pub fn markdown(f: &Figures) -> String {
         )
         .unwrap();
     }
+
+    let n = &f.node;
+    writeln!(
+        r,
+        "\n## {} static pods on a kubelet node (ours as every pod's sandbox)\n",
+        n.pods
+    )
+    .unwrap();
+    writeln!(r, "{}; one app container per pod.\n", n.releases).unwrap();
+    writeln!(r, "| per pod | median (min-max) |").unwrap();
+    writeln!(r, "|---|---:|").unwrap();
+    writeln!(r, "| Pss of pause, kB | {} |", n.pause_pss).unwrap();
+    writeln!(
+        r,
+        "| Pss of its shim (containerd-shim-runc-v2), kB | {} |",
+        n.shim_pss
+    )
+    .unwrap();
+    writeln!(
+        r,
+        "| manifest in place to its container started, ms | {} |",
+        n.manifest_to_running
+    )
+    .unwrap();
     writeln!(r).unwrap();
     r
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::{exec, idle, reaping, scale, size};
+    use super::super::{exec, idle, node, reaping, scale, size};
     use super::*;
     use crate::Arch;
 
@@ -284,6 +308,13 @@ mod tests {
             idle: idle::Idle {
                 seconds: 1,
                 rows: vec![],
+            },
+            node: node::NodePods {
+                pods: 1,
+                pause_pss: flat(8.0),
+                shim_pss: flat(4000.0),
+                manifest_to_running: flat(500.0),
+                releases: "kubelet v1".into(),
             },
         }
     }

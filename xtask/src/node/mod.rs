@@ -433,6 +433,20 @@ pub fn mounts_under(dir: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
+/// The sandbox image the shipped `pins/containerd-2.toml` pins, `REGISTRY` replaced by
+/// `registry`.
+pub fn pinned_image(registry: &str) -> Result<String> {
+    let path = crate::dist_dir().join("pins/containerd-2.toml");
+    let snippet = fs::read_to_string(&path)?;
+    let value = snippet
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("sandbox = "))
+        .with_context(|| format!("{} pins no sandbox image", path.display()))?;
+    Ok(value
+        .trim_matches('"')
+        .replace(crate::pins::REGISTRY, registry))
+}
+
 /// PIDs of the processes whose command line holds both `a` and `b`.
 pub fn processes_mentioning(a: &str, b: &str) -> Vec<i32> {
     let mut found = Vec::new();
