@@ -10,7 +10,7 @@ use k8s_cri::v1::{
     LinuxPodSandboxConfig, LinuxSandboxSecurityContext, ListContainersRequest, NamespaceMode,
     NamespaceOption, PodSandboxConfig, PodSandboxMetadata, PodSandboxState,
     PodSandboxStatusRequest, RemovePodSandboxRequest, SecurityProfile, StartContainerRequest,
-    StopPodSandboxRequest, VersionRequest,
+    StatusRequest, StopPodSandboxRequest, VersionRequest,
 };
 use pause_tests::containerd::Containerd;
 use pause_tests::containers::{Podman, image_archive, run_ok};
@@ -61,6 +61,18 @@ fn containerd_runs_our_image_as_the_pod_sandbox() {
     runtime.block_on(async {
         let (mut cri, _) = connect(&containerd).await;
         bounded("Version", cri.version(VersionRequest::default())).await;
+        // What kubeadm's preflight compares with its own pause image: containerd 1.x reports
+        // its sandbox_image in the CRI status (2.x does not: tests/kubelet.rs).
+        let status = bounded("Status", cri.status(StatusRequest { verbose: true }))
+            .await
+            .into_inner();
+        let config: serde_json::Value =
+            serde_json::from_str(&status.info["config"]).expect("the status's config is JSON");
+        assert_eq!(
+            config["sandboxImage"].as_str(),
+            Some(sandbox_image.as_str()),
+            "the sandbox image containerd 1.6 reports"
+        );
 
         // A pod sandbox on the host network must not set a hostname.
         let sandbox_config = PodSandboxConfig {
@@ -74,8 +86,9 @@ fn containerd_runs_our_image_as_the_pod_sandbox() {
             linux: Some(LinuxPodSandboxConfig {
                 security_context: Some(LinuxSandboxSecurityContext {
                     namespace_options: namespaces(),
-                    // What `seccompProfile: {type: Localhost}` in a pod's securityContext
-                    // becomes: the sandbox runs under seccomp/pause.json.
+                    // A CRI client that sets the sandbox's profile: it runs under
+                    // seccomp/pause.json. (The kubelet never does this: it asks RuntimeDefault
+                    // for every sandbox, as tests/kubelet.rs shows.)
                     seccomp: Some(SecurityProfile {
                         profile_type: ProfileType::Localhost as i32,
                         localhost_ref: profile.clone(),
