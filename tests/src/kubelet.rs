@@ -6,7 +6,8 @@ use crate::containers::{Podman, run_ok};
 use crate::registry::{Registry, published};
 use serde_json::{Value, json};
 use std::path::PathBuf;
-use xtask::node::{NODE_NAME, Node, NodeSetup};
+pub use xtask::node::pod_name;
+use xtask::node::{Node, NodeSetup};
 
 /// The app containers' image, loaded into the node's containerd (pulled never).
 pub const BUSYBOX: &str = "localhost/busybox:test";
@@ -16,7 +17,8 @@ pub const BUSYBOX: &str = "localhost/busybox:test";
 pub struct Cluster {
     pub node: Node,
     pub registry: Registry,
-    _podman: Podman,
+    /// Kept for its storage, which holds the busybox archive.
+    podman: Podman,
 }
 
 impl Cluster {
@@ -46,13 +48,13 @@ impl Cluster {
         Cluster {
             node,
             registry,
-            _podman: podman,
+            podman,
         }
     }
 
     /// busybox as an OCI archive, to load it again.
     pub fn busybox_archive(&self) -> PathBuf {
-        self._podman.dir.path().join("busybox-oci.tar")
+        self.podman.dir.path().join("busybox-oci.tar")
     }
 
     /// The sandbox image as the shipped `pins/containerd-2.toml` pins it, for this registry.
@@ -144,7 +146,17 @@ pub fn static_pod(
     })
 }
 
-/// The pod name the kubelet gives static pod `name` (`NAME-NODE`).
-pub fn pod_name(name: &str) -> String {
-    format!("{name}-{NODE_NAME}")
+/// When process `pid` started (field 22 of /proc/PID/stat, in clock ticks since boot), or None
+/// once it is gone: with its PID, what names one process even after the PID is reused.
+pub fn start_time(pid: i32) -> Option<u64> {
+    let stat = fs_err::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let after_name = &stat[stat.rfind(')')? + 2..];
+    after_name.split(' ').nth(19)?.parse().ok()
+}
+
+/// Whether the process that was `pid` when it had start time `started` has ended (its PID
+/// gone, or reused by a process started later).
+pub fn ended(pid: i32, started: u64) -> bool {
+    start_time(pid) != Some(started)
 }

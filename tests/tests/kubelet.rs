@@ -5,9 +5,9 @@
 //! registry the README's publish commands filled, and runs it as each pod's sandbox. Every
 //! case here goes through the kubelet: manifests in, /proc and the runtime's own reports out.
 
-use pause_tests::containers::{held_orphans_script, run_ok};
+use pause_tests::containers::{held_orphans_script, output_of, run_ok};
 use pause_tests::containers::{holds_exactly_then_reaps, made_orphans, nspid};
-use pause_tests::kubelet::{BUSYBOX, Cluster, load_image, pod_name, static_pod};
+use pause_tests::kubelet::{BUSYBOX, Cluster, ended, load_image, pod_name, start_time, static_pod};
 use pause_tests::{poll, poll_or_fail, proc_stat, status_field};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
@@ -41,23 +41,43 @@ fn log_since(cluster: &Cluster, from: usize) -> String {
 /// adopting the pod as it is.
 fn wait_until_kubelet_keeps(cluster: &Cluster, from: usize, name: &str) {
     let pod = format!("pod=\"default/{}\"", pod_name(name));
-    poll_or_fail(
-        || {
-            let log = log_since(cluster, from);
-            let decided = log
-                .lines()
-                .rfind(|l| l.contains("computePodActions got for pod") && l.contains(&pod))
-                .map(str::to_string);
-            match decided {
-                Some(line) if line.contains("KillPod: false, CreateSandbox: false,") => Ok(()),
-                Some(line) if line.contains("KillPod: true") => {
-                    panic!("the kubelet decided to kill pod {name}: {line}")
-                }
-                other => Err(other),
-            }
-        },
-        |last| format!("the kubelet to keep pod {name}; last decision: {last:?}"),
-    );
+    // Nothing to create, kill, start or remove: the pod adopted as it is.
+    let keeps = |line: &str| {
+        [
+            "KillPod: false, CreateSandbox: false,",
+            "ContainersToStart: [],",
+            "ContainersToKill: map[],",
+            "ContainersToRemove: []",
+        ]
+        .iter()
+        .all(|part| line.contains(part))
+    };
+    let kept = xtask::node::wait_for(&format!("the kubelet to keep pod {name}"), || {
+        let log = log_since(cluster, from);
+        let decisions: Vec<&str> = log
+            .lines()
+            .filter(|l| l.contains("computePodActions got for pod") && l.contains(&pod))
+            .collect();
+        if let Some(other) = decisions.iter().find(|l| !keeps(l)) {
+            panic!("the kubelet did not keep pod {name} as it was: {other}");
+        }
+        (!decisions.is_empty()).then_some(())
+    });
+    kept.unwrap_or_else(|e| panic!("{e:#}\n{}", cluster.node.logs()));
+}
+
+/// Waits until the node has no pod sandbox left. The kubelet removes a deleted pod's stopped
+/// sandbox in its container GC, which runs once a minute: the node's patience (two minutes)
+/// covers one round and the work, where the suite's one-minute PATIENCE would not.
+fn wait_until_no_pod(cluster: &Cluster) {
+    xtask::node::wait_for("the node to have no pod left", || {
+        cluster
+            .crictl(&["pods", "-q"])
+            .trim()
+            .is_empty()
+            .then_some(())
+    })
+    .unwrap_or_else(|e| panic!("{e:#}\n{}", cluster.node.logs()));
 }
 
 /// The app: `ORPHANS` held orphans left in the pod's PID namespace, then sleep.
@@ -80,23 +100,39 @@ fn the_node_runs_the_releases_its_go_modules_pin() {
         let dir = component.built().unwrap_or_else(|e| panic!("{e:#}"));
         for binary in component.binaries {
             let program = dir.join(binary);
-            let reported = if *binary == "containerd-shim-runc-v2" {
-                // The shim answers -v, not --version.
-                let out = run_ok(std::process::Command::new(&program).arg("-v"));
-                String::from_utf8_lossy(&out.stdout).into_owned()
-            } else {
-                reported_version(&program).unwrap_or_else(|e| panic!("{e:#}"))
-            };
-            // runc reports its VERSION file's `1.3.7`, the others their tag.
-            let bare = version.trim_start_matches('v');
-            assert!(
-                reported.contains(&version) || reported.contains(&format!("version {bare}")),
-                "{}: {} pins {} {version}, the binary reports {reported:?}",
+            // What the binary was built from, as Go recorded it in the binary itself: the
+            // release's module at the pinned version (`mod|dep MODULE VERSION SUM`).
+            let info = run_ok(
+                std::process::Command::new("go")
+                    .args(["version", "-m"])
+                    .arg(&program),
+            );
+            let info = String::from_utf8_lossy(&info.stdout);
+            let recorded = info.lines().find_map(|l| {
+                let mut words = l.split_whitespace();
+                let kind = words.next();
+                // `mod` for the module whose command it is, `dep` for any other.
+                (matches!(kind, Some("mod" | "dep")) && words.next() == Some(component.module))
+                    .then(|| words.next().unwrap_or_default().to_string())
+            });
+            assert_eq!(
+                recorded.as_deref(),
+                Some(version.as_str()),
+                "{}: built from {} {version} (tests/go/{}/go.mod)?\n{info}",
                 program.display(),
-                component.name,
-                component.module
+                component.module,
+                component.name
             );
         }
+        // And the version it reports, as its release's own build stamps it.
+        let first = dir.join(component.binaries[0]);
+        let reported = reported_version(&first).unwrap_or_else(|e| panic!("{e:#}"));
+        let bare = version.trim_start_matches('v');
+        assert!(
+            reported.contains(&version) || reported.contains(&format!("version {bare}")),
+            "{}: reports {reported:?}, not {version}",
+            first.display()
+        );
     }
 }
 
@@ -261,9 +297,10 @@ fn pod_security_context_reaches_pause_and_the_kubelet_pins_its_seccomp_to_runtim
             Some('S'),
             "{name}: pause sleeps on"
         );
+        let started = start_time(pause).expect("pause runs");
         cluster.node.remove_manifest(name).unwrap();
         poll(&format!("{name}: pause (PID {pause}) to end"), || {
-            proc_stat(pause).is_none().then_some(())
+            ended(pause, started).then_some(())
         });
     }
     // Whatever the pod asks, the kubelet gives the sandbox RuntimeDefault (kubernetes#84623,
@@ -301,8 +338,11 @@ fn removing_the_manifest_stops_the_pod_and_leaves_nothing() {
     assert!(std::path::Path::new(&netns).exists(), "{netns}");
     let shims = xtask::node::processes_mentioning("containerd-shim", &sandbox);
     assert_eq!(shims.len(), 1, "the pod's shim: {shims:?}");
+    let started = start_time(pause).expect("pause runs");
 
-    // containerd's own report of how each task ended.
+    // containerd's own report of how each task ended, read on a thread so every wait for it
+    // is bounded. An image label is the probe that the subscription is live before the
+    // manifest goes (an event published before it would be missed).
     let mut events = cluster
         .node
         .ctr()
@@ -311,20 +351,39 @@ fn removing_the_manifest_stops_the_pod_and_leaves_nothing() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let lines = BufReader::new(events.stdout.take().unwrap());
+    let (sender, received) = std::sync::mpsc::channel::<String>();
+    let stdout = events.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let next_event = |wanted: &dyn Fn(&str) -> bool, what: &str| -> String {
+        let deadline = std::time::Instant::now() + pause_tests::PATIENCE;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match received.recv_timeout(left) {
+                Ok(line) if wanted(&line) => return line,
+                Ok(_) => {}
+                Err(e) => panic!("no {what} from ctr events ({e})\n{}", cluster.node.logs()),
+            }
+        }
+    };
+    run_ok(
+        cluster
+            .node
+            .ctr()
+            .args(["images", "label", BUSYBOX, "pause-test/probe=subscribed"]),
+    );
+    next_event(&|l| l.contains("/images/update"), "image-update event");
     cluster.node.remove_manifest("gone").unwrap();
-    let exit = lines
-        .lines()
-        .map_while(Result::ok)
-        .find(|l| {
-            l.contains("/tasks/exit") && l.contains(&format!("\"container_id\":\"{sandbox}\""))
-        })
-        .unwrap_or_else(|| {
-            panic!(
-                "no task-exit event for the sandbox\n{}",
-                cluster.node.logs()
-            )
-        });
+    let sandbox_exit = format!("\"container_id\":\"{sandbox}\"");
+    let exit = next_event(
+        &|l| l.contains("/tasks/exit") && l.contains(&sandbox_exit),
+        "task-exit event for the sandbox",
+    );
     let _ = events.kill();
     let _ = events.wait();
     // containerd's StopPodSandbox kills the sandbox's task with SIGKILL: pause gets no
@@ -334,14 +393,8 @@ fn removing_the_manifest_stops_the_pod_and_leaves_nothing() {
         "the sandbox's exit as containerd reports it: {exit}"
     );
 
-    poll(&format!("pod {sandbox} to be removed"), || {
-        let left = cluster.crictl(&["pods", "-q"]);
-        left.trim().is_empty().then_some(())
-    });
-    assert!(
-        proc_stat(pause).is_none(),
-        "pause (PID {pause}) is still there"
-    );
+    wait_until_no_pod(&cluster);
+    assert!(ended(pause, started), "pause (PID {pause}) is still there");
     poll("the pod's shim to exit", || {
         xtask::node::processes_mentioning("containerd-shim", &sandbox)
             .is_empty()
@@ -405,15 +458,20 @@ fn pause_survives_a_containerd_restart() {
     holds_exactly_then_reaps(pause, &made, ORPHANS);
 }
 
-/// Whether the node's image store has `reference`.
+/// Whether the node's image store has `reference`: crictl finds it, or says it has no such
+/// image; any other failure fails the test.
 fn present(cluster: &Cluster, reference: &str) -> bool {
-    let out = cluster
-        .node
-        .crictl()
-        .args(["inspecti", reference])
-        .output()
-        .unwrap();
-    out.status.success()
+    let out = output_of(cluster.node.crictl().args(["inspecti", reference]));
+    if out.status.success() {
+        return true;
+    }
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("no such image"),
+        "crictl inspecti {reference}: {}: {said}",
+        out.status
+    );
+    false
 }
 
 #[test]
@@ -423,13 +481,7 @@ fn the_pinned_sandbox_image_survives_prune_and_the_kubelets_image_gc() {
     let pod = static_pod("short", false, json!({}), &[("sleeper", "exec sleep 3600")]);
     cluster.run_pod("short", &pod);
     cluster.node.remove_manifest("short").unwrap();
-    poll("the pod to be removed", || {
-        cluster
-            .crictl(&["pods", "-q"])
-            .trim()
-            .is_empty()
-            .then_some(())
-    });
+    wait_until_no_pod(&cluster);
 
     // No pod left: only the pin keeps the sandbox image; busybox is unused, so prune takes it.
     cluster.crictl(&["rmi", "--prune"]);

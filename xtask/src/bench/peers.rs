@@ -56,11 +56,16 @@ const PACKAGED: [Packaged; 3] = [
 ];
 
 /// What the measurements run besides the inits: strace counts syscalls, nsenter puts the
-/// orphan maker in a sandbox's namespace, unshare(1) holds an init under strace.
-const TOOLS: [(&str, &str); 3] = [
+/// orphan maker in a sandbox's namespace, unshare(1) holds an init under strace; the kubelet
+/// node's builds need pkg-config and gcc (runc's cgo) and its teardown ip. (Go itself comes
+/// with the machine; a missing one fails its build, naming the command.)
+const TOOLS: [(&str, &str); 6] = [
     ("strace", "strace"),
     ("nsenter", "util-linux"),
     ("unshare", "util-linux"),
+    ("pkg-config", "pkg-config"),
+    ("gcc", "gcc"),
+    ("ip", "iproute2"),
 ];
 
 /// Everything the bench needs before it builds or measures anything: root (new PID

@@ -92,12 +92,15 @@ impl Component {
     }
 
     /// Where its binaries are, building them first if this machine has not yet. A failed
-    /// build's error names the module, the version, the command and the build's log.
+    /// build's error names the module, the version, the command and the build's log. The
+    /// directory's name carries a digest of go.mod, go.sum and the build command, so a
+    /// changed pin or flag builds anew rather than reusing what an older one left.
     pub fn built(&self) -> Result<PathBuf> {
         let version = self.version()?;
+        let digest = self.build_digest(&version)?;
         let bin = go_dir()
             .join("bin")
-            .join(format!("{}-{version}", self.name));
+            .join(format!("{}-{version}-{digest}", self.name));
         let done = |dir: &Path| self.binaries.iter().all(|b| dir.join(b).is_file());
         fs::create_dir_all(go_dir())?;
         // Tests starting at once wait for one build rather than run two.
@@ -105,7 +108,7 @@ impl Component {
         if done(&bin) {
             return Ok(bin);
         }
-        let partial = bin.with_extension("partial");
+        let partial = PathBuf::from(format!("{}.partial", bin.display()));
         if partial.exists() {
             fs::remove_dir_all(&partial)?;
         }
@@ -136,6 +139,20 @@ impl Component {
         Ok(bin)
     }
 
+    /// The first 12 hex digits of the sha256 of go.mod, go.sum and the build command line.
+    fn build_digest(&self, version: &str) -> Result<String> {
+        use sha2::{Digest, Sha256};
+        let mut hash = Sha256::new();
+        for file in ["go.mod", "go.sum"] {
+            hash.update(fs::read(self.module_dir().join(file))?);
+        }
+        let cmd = self.build_command(version, Path::new("OUT"));
+        let args: Vec<_> = cmd.get_args().collect();
+        let envs: Vec<_> = cmd.get_envs().collect();
+        hash.update(format!("{args:?} {envs:?}"));
+        Ok(format!("{:x}", hash.finalize())[..12].to_string())
+    }
+
     /// `go build -o DIR tool` in our module: every `tool` line's binary, with the release's
     /// own version stamp and tags, paths trimmed; the module and build caches under target/go.
     fn build_command(&self, version: &str, out: &Path) -> Command {
@@ -152,7 +169,8 @@ impl Component {
             .arg("tool")
             .env("GOMODCACHE", go_dir().join("mod"))
             .env("GOCACHE", go_dir().join("cache"))
-            // The machine's Go (1.26) builds every pinned release; never fetch another.
+            // The machine's Go (1.26.8 here; containerd and cri-tools need 1.26.6) builds every
+            // pinned release; never fetch another.
             .env("GOTOOLCHAIN", "local")
             // go.sum is the pin: nothing is added to it at build time.
             .env("GOFLAGS", "-mod=readonly -modcacherw")

@@ -48,8 +48,24 @@ pub struct Node {
     pub dir: tempfile::TempDir,
     bin: Binaries,
     containerd: Option<Child>,
+    /// Whether containerd ever ran: only then has teardown pods to remove through it.
+    containerd_ran: bool,
     kubelet: Option<Child>,
+    /// The host's kernel settings the kubelet overwrites at its start (below), as they were.
+    tunables: Vec<(&'static str, String)>,
 }
+
+/// What the kubelet sets on the host when it starts (`setupKernelTunables`, as
+/// `protectKernelDefaults: false` lets it): the node puts them back when it goes, so a test's
+/// kubelet leaves the machine as it found it (`kernel.panic_on_oops=1` would turn any later
+/// oops into a panic).
+const KUBELET_TUNABLES: [&str; 5] = [
+    "/proc/sys/vm/overcommit_memory",
+    "/proc/sys/kernel/panic",
+    "/proc/sys/kernel/panic_on_oops",
+    "/proc/sys/kernel/keys/root_maxkeys",
+    "/proc/sys/kernel/keys/root_maxbytes",
+];
 
 impl Node {
     /// Builds the parts if needed, writes the configs, starts containerd, then the kubelet.
@@ -61,11 +77,17 @@ impl Node {
             crictl: CRICTL.built()?.join("crictl"),
         };
         let dir = tempfile::Builder::new().prefix("node.").tempdir()?;
+        let tunables = KUBELET_TUNABLES
+            .iter()
+            .map(|&path| Ok((path, fs::read_to_string(path)?.trim().to_string())))
+            .collect::<Result<_>>()?;
         let mut node = Node {
             dir,
             bin,
             containerd: None,
+            containerd_ran: false,
             kubelet: None,
+            tunables,
         };
         node.write_configs(setup)?;
         node.start_containerd()?;
@@ -240,10 +262,26 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
             .spawn()
             .with_context(|| format!("starting {}", dir.join("containerd").display()))?;
         self.containerd = Some(child);
+        self.containerd_ran = true;
+        let mut exited = None;
         let answered = wait_for("containerd's CRI to answer", || {
+            // A containerd that exited will not answer: say so now, not at the deadline.
+            if let Some(child) = &mut self.containerd
+                && let Ok(Some(status)) = child.try_wait()
+            {
+                exited = Some(status);
+                return Some(());
+            }
             let out = self.crictl().arg("version").output().ok()?;
             out.status.success().then_some(())
         });
+        if let Some(status) = exited {
+            self.containerd = None;
+            bail!(
+                "containerd exited: {status}\nits log:\n{}",
+                self.containerd_log()
+            );
+        }
         answered.with_context(|| format!("containerd's log:\n{}", self.containerd_log()))
     }
 
@@ -333,7 +371,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
 
     /// The id of static pod `name`'s sandbox once it is ready and all its containers run.
     pub fn wait_until_running(&mut self, name: &str, containers: usize) -> Result<String> {
-        let pod = format!("{name}-{NODE_NAME}");
+        let pod = pod_name(name);
         let found = wait_for(&format!("pod {pod} to run {containers} containers"), || {
             let sandbox = self.crictl_output(&["pods", "--name", &pod, "--state", "ready", "-q"]);
             let sandbox = sandbox.ok()?.lines().next()?.trim().to_string();
@@ -389,13 +427,22 @@ impl Drop for Node {
         // The kubelet first, or it restarts what is being removed; then the pods through
         // containerd (it kills, unmounts, and frees each network namespace); then containerd.
         let _ = self.stop_kubelet();
-        if self.containerd.is_none() {
-            let _ = self.start_containerd();
-        }
-        if let Err(e) = self.remove_all_pods() {
-            eprintln!("node teardown: {e:#}");
+        if self.containerd_ran {
+            // A test that stopped containerd last still has pods to remove through it.
+            if self.containerd.is_none() {
+                let _ = self.start_containerd();
+            }
+            if let Err(e) = self.remove_all_pods() {
+                eprintln!("node teardown: {e:#}");
+            }
         }
         let _ = self.stop_containerd();
+        for (path, value) in &self.tunables {
+            if let Err(e) = fs::write(path, value) {
+                eprintln!("node teardown: {e}");
+            }
+        }
+        remove_pod_cgroups();
         // A pod that could not be removed leaves its shim (shims outlive containerd by
         // design): find this node's by the socket on their command line.
         let socket = self.socket().display().to_string();
@@ -420,6 +467,26 @@ impl Drop for Node {
     }
 }
 
+/// The kubelet's cgroups (`kubepods` and below, in every v1 hierarchy), deepest first: with
+/// its pods removed they are empty, and rmdir(2) takes only empty ones.
+fn remove_pod_cgroups() {
+    fn remove_tree(dir: &Path) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                remove_tree(&entry.path());
+            }
+        }
+        let _ = std::fs::remove_dir(dir);
+    }
+    for hierarchy in std::fs::read_dir("/sys/fs/cgroup")
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        remove_tree(&hierarchy.path().join("kubepods"));
+    }
+}
+
 /// The mount points at or below `dir`, in the order /proc/self/mountinfo lists them (parents
 /// before what is mounted on them).
 pub fn mounts_under(dir: &Path) -> Vec<PathBuf> {
@@ -431,6 +498,11 @@ pub fn mounts_under(dir: &Path) -> Vec<PathBuf> {
         .map(PathBuf::from)
         .filter(|point| point.starts_with(dir))
         .collect()
+}
+
+/// The name the kubelet gives static pod `name` on this node (`NAME-NODE`).
+pub fn pod_name(name: &str) -> String {
+    format!("{name}-{NODE_NAME}")
 }
 
 /// The sandbox image the shipped `pins/containerd-2.toml` pins, `REGISTRY` replaced by
