@@ -80,6 +80,20 @@ fn wait_until_no_pod(cluster: &Cluster) {
     .unwrap_or_else(|e| panic!("{e:#}\n{}", cluster.node.logs()));
 }
 
+/// Waits until pause (host PID `pause`) is back asleep,
+/// failing at once if it has ended: right after it reaped, it may still be on its way back
+/// to its sleep call, so one look at its state could catch it running.
+fn wait_until_asleep(pause: i32, what: &str) {
+    poll_or_fail(
+        || match proc_stat(pause).map(|s| s.state) {
+            Some('S') => Ok(()),
+            Some('Z' | 'X') | None => panic!("{what}: pause (PID {pause}) has ended"),
+            other => Err(other),
+        },
+        |state| format!("{what}: pause (PID {pause}) to sleep again; its state: {state:?}"),
+    );
+}
+
 /// The app: `ORPHANS` held orphans left in the pod's PID namespace, then sleep.
 fn orphan_maker() -> String {
     format!("{}; exec sleep 3600", held_orphans_script(ORPHANS, "sleep"))
@@ -207,11 +221,7 @@ fn shared_pid_pod_has_pause_as_pid_1_reaping_200_orphans() {
 
     let made = orphans_made(&cluster, &cluster.container(&sandbox, "orphans"));
     holds_exactly_then_reaps(pause, &made, ORPHANS);
-    assert_eq!(
-        proc_stat(pause).map(|s| s.state),
-        Some('S'),
-        "pause sleeps on"
-    );
+    wait_until_asleep(pause, "pause sleeps on");
 }
 
 #[test]
@@ -292,11 +302,7 @@ fn pod_security_context_reaches_pause_and_the_kubelet_pins_its_seccomp_to_runtim
         filters.push(info["info"]["runtimeSpec"]["linux"]["seccomp"].clone());
         let made = orphans_made(&cluster, &cluster.container(&sandbox, "orphans"));
         holds_exactly_then_reaps(pause, &made, ORPHANS);
-        assert_eq!(
-            proc_stat(pause).map(|s| s.state),
-            Some('S'),
-            "{name}: pause sleeps on"
-        );
+        wait_until_asleep(pause, &format!("{name}: pause sleeps on"));
         let started = start_time(pause).expect("pause runs");
         cluster.node.remove_manifest(name).unwrap();
         poll(&format!("{name}: pause (PID {pause}) to end"), || {
@@ -425,11 +431,7 @@ fn a_restarted_kubelet_keeps_the_pod_and_its_pause() {
         pause,
         "pause's PID after the restart"
     );
-    assert_eq!(
-        proc_stat(pause).map(|s| s.state),
-        Some('S'),
-        "pause sleeps on"
-    );
+    wait_until_asleep(pause, "pause sleeps on");
 }
 
 #[test]
@@ -441,11 +443,7 @@ fn pause_survives_a_containerd_restart() {
     let container = cluster.container(&sandbox, "orphans");
     let made = orphans_made(&cluster, &container);
     cluster.node.stop_containerd().unwrap();
-    assert_eq!(
-        proc_stat(pause).map(|s| s.state),
-        Some('S'),
-        "pause without containerd"
-    );
+    wait_until_asleep(pause, "pause without containerd");
     let from = cluster.node.kubelet_log().len();
     cluster.node.start_containerd().unwrap();
     wait_until_kubelet_keeps(&cluster, from, "survivor");
