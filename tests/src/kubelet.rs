@@ -18,7 +18,8 @@ pub struct Cluster {
     pub node: Node,
     pub registry: Registry,
     /// Kept for its storage, which holds the busybox archive.
-    podman: Podman,
+    _podman: Podman,
+    busybox_archive: PathBuf,
 }
 
 impl Cluster {
@@ -35,26 +36,19 @@ impl Cluster {
         })
         .unwrap_or_else(|e| panic!("the node: {e:#}"));
         let podman = Podman::isolated();
-        podman.import_busybox();
-        let archive = podman.dir.path().join("busybox-oci.tar");
-        run_ok(
-            podman
-                .cmd()
-                .args(["save", "--format", "oci-archive", "-o"])
-                .arg(&archive)
-                .arg(BUSYBOX),
-        );
-        load_image(&node, &archive, "localhost/busybox");
+        let busybox_archive = podman.busybox_oci_archive();
+        load_image(&node, &busybox_archive, "localhost/busybox");
         Cluster {
             node,
             registry,
-            podman,
+            _podman: podman,
+            busybox_archive,
         }
     }
 
     /// busybox as an OCI archive, to load it again.
     pub fn busybox_archive(&self) -> PathBuf {
-        self.podman.dir.path().join("busybox-oci.tar")
+        self.busybox_archive.clone()
     }
 
     /// The sandbox image as the shipped `pins/containerd-2.toml` pins it, for this registry.

@@ -13,7 +13,7 @@ use k8s_cri::v1::{
     StatusRequest, StopPodSandboxRequest, VersionRequest,
 };
 use pause_tests::containerd::Containerd;
-use pause_tests::containers::{Podman, image_archive, run_ok};
+use pause_tests::containers::{Podman, image_archive};
 use pause_tests::cri::{bounded, connect, run_sandbox};
 use pause_tests::{Arch, PATIENCE, poll, proc_stat, status_field};
 
@@ -38,15 +38,7 @@ fn containerd_runs_our_image_as_the_pod_sandbox() {
 
     // An app image: busybox, saved by podman as an OCI archive and imported the same way.
     let podman = Podman::isolated();
-    podman.import_busybox();
-    let busybox_archive = podman.dir.path().join("busybox-oci.tar");
-    run_ok(
-        podman
-            .cmd()
-            .args(["save", "--format", "oci-archive", "-o"])
-            .arg(&busybox_archive)
-            .arg("localhost/busybox:test"),
-    );
+    let busybox_archive = podman.busybox_oci_archive();
     containerd.import(&busybox_archive, "localhost/busybox");
 
     let profile = xtask::workspace_root()

@@ -7,7 +7,7 @@ use super::{
 use crate::{Ended, poll, require_tool};
 use fs_err as fs;
 use std::os::unix::process::ExitStatusExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
 
 /// podman with storage, run state and configuration of its own (see platform notes: vfs,
@@ -124,6 +124,20 @@ impl Podman {
             let logs = output_of(self.cmd().args(["logs", id]));
             made_orphans(&String::from_utf8_lossy(&logs.stdout))
         })
+    }
+
+    /// Imports busybox (`import_busybox`) and saves it as an OCI archive in this podman's
+    /// directory, for a containerd to import: returns the archive's path.
+    pub fn busybox_oci_archive(&self) -> PathBuf {
+        self.import_busybox();
+        let archive = self.dir.path().join("busybox-oci.tar");
+        run_ok(
+            self.cmd()
+                .args(["save", "--format", "oci-archive", "-o"])
+                .arg(&archive)
+                .arg("localhost/busybox:test"),
+        );
+        archive
     }
 
     /// Imports a busybox rootfs as `localhost/busybox:test`.
