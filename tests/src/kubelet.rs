@@ -33,6 +33,7 @@ impl Cluster {
                 Value::Object(fields) => fields,
                 other => panic!("kubelet_config is not an object: {other}"),
             },
+            ..Default::default()
         })
         .unwrap_or_else(|e| panic!("the node: {e:#}"));
         let podman = Podman::isolated();

@@ -14,6 +14,8 @@
 //! - `debian_archive`: Debian's archive through a private apt state: .debs fetched, unpacked.
 //! - `debian`: tools from Debian trixie (through `debian_archive`), under target/debian/.
 //! - `kubelet`: a standalone kubelet node (xtask's) beside the loopback registry.
+//! - `crio`: a private CRI-O (built from its Go module) with the shipped pin as a drop-in.
+//! - `critest`: the CRI validation suite, with stand-ins for its test images.
 //! - `kernel`: Debian kernels fetched and booted under qemu-system with an initramfs.
 //! - `captured`: a program run to its end within a deadline, its output kept.
 //! - `pypi`: Python tools from PyPI in a virtualenv under target/pypi/.
@@ -24,6 +26,8 @@ pub mod containerd;
 pub mod containers;
 #[cfg(feature = "cri")]
 pub mod cri;
+pub mod crio;
+pub mod critest;
 pub mod debian;
 pub mod debian_archive;
 pub mod hardened;
@@ -55,7 +59,9 @@ pub use trials::{
     Scenario, on_every_arch, on_every_kernel, on_host_and_one_emulated_arch, on_native_arches,
     run_on_every_arch, run_trials, trial,
 };
-pub use wait::{poll, poll_or_fail, run_bounded, wait_bounded, wait_until_in_syscall};
+pub use wait::{
+    poll, poll_or_fail, run_bounded, wait_bounded, wait_until_asleep, wait_until_in_syscall,
+};
 pub use xtask::{ARCHES, Arch, Kernel};
 
 /// Every wait in the suite is bounded by this: a broken pause fails a test, never hangs it.

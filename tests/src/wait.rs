@@ -14,6 +14,20 @@ pub fn wait_until_in_syscall(pid: i32, nr: i64) {
     });
 }
 
+/// Waits until pause (host PID `pause`) is back asleep, failing at once if it has ended: right
+/// after it reaped, it may still be on its way back to its sleep call, so one look at its
+/// state could catch it running.
+pub fn wait_until_asleep(pause: i32, what: &str) {
+    poll_or_fail(
+        || match crate::proc_stat(pause).map(|s| s.state) {
+            Some('S') => Ok(()),
+            Some('Z' | 'X') | None => panic!("{what}: pause (PID {pause}) has ended"),
+            other => Err(other),
+        },
+        |state| format!("{what}: pause (PID {pause}) to sleep again; its state: {state:?}"),
+    );
+}
+
 /// Polls `check` every 10 ms until it yields a value; panics naming `what` after PATIENCE.
 pub fn poll<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
     poll_or_fail(|| check().ok_or(()), |()| format!("waiting for {what}"))

@@ -8,7 +8,7 @@
 use pause_tests::containers::{held_orphans_script, output_of, run_ok};
 use pause_tests::containers::{holds_exactly_then_reaps, made_orphans, nspid};
 use pause_tests::kubelet::{BUSYBOX, Cluster, ended, load_image, pod_name, start_time, static_pod};
-use pause_tests::{poll, poll_or_fail, proc_stat, status_field};
+use pause_tests::{poll, poll_or_fail, status_field, wait_until_asleep};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
@@ -80,20 +80,6 @@ fn wait_until_no_pod(cluster: &Cluster) {
     .unwrap_or_else(|e| panic!("{e:#}\n{}", cluster.node.logs()));
 }
 
-/// Waits until pause (host PID `pause`) is back asleep,
-/// failing at once if it has ended: right after it reaped, it may still be on its way back
-/// to its sleep call, so one look at its state could catch it running.
-fn wait_until_asleep(pause: i32, what: &str) {
-    poll_or_fail(
-        || match proc_stat(pause).map(|s| s.state) {
-            Some('S') => Ok(()),
-            Some('Z' | 'X') | None => panic!("{what}: pause (PID {pause}) has ended"),
-            other => Err(other),
-        },
-        |state| format!("{what}: pause (PID {pause}) to sleep again; its state: {state:?}"),
-    );
-}
-
 /// The app: `ORPHANS` held orphans left in the pod's PID namespace, then sleep.
 fn orphan_maker() -> String {
     format!("{}; exec sleep 3600", held_orphans_script(ORPHANS, "sleep"))
@@ -112,7 +98,12 @@ fn the_node_runs_the_releases_its_go_modules_pin() {
     for component in COMPONENTS {
         let version = component.version().unwrap();
         let dir = component.built().unwrap_or_else(|e| panic!("{e:#}"));
-        for binary in component.binaries {
+        // The Go programs (a C program of the release, CRI-O's pinns, records no module).
+        let go_programs = component
+            .binaries
+            .iter()
+            .filter(|b| !component.c_programs.iter().any(|c| c.name == **b));
+        for binary in go_programs {
             let program = dir.join(binary);
             // What the binary was built from, as Go recorded it in the binary itself: the
             // release's module at the pinned version (`mod|dep MODULE VERSION SUM`).

@@ -50,6 +50,15 @@ pub const SUITE: &[(&str, &str)] = &[
     ("pkg-config", "pkg-config"),
     ("gcc", "gcc"),
     ("ip", "iproute2"),
+    // CNI's portmap plugin maps host ports with iptables (critest's port-mapping specs).
+    ("iptables", "iptables"),
+    // CRI-O's container monitor; CRI-O's runc wrapper edits the bundle's config.json.
+    ("conmon", "conmon"),
+    ("jq", "jq"),
+    // What critest's busybox stand-in adds to Debian's busybox (which lacks these applets).
+    ("pgrep", "procps"),
+    ("ipcs", "util-linux"),
+    ("ldd", "libc-bin"),
 ];
 
 /// Debian packages the suite needs for their files rather than a program: the C library the

@@ -143,22 +143,27 @@ impl Podman {
     /// Imports a busybox rootfs as `localhost/busybox:test`.
     pub fn import_busybox(&self) {
         let rootfs = busybox_rootfs(self.dir.path());
-        let tarball = self.dir.path().join("busybox.tar");
+        self.import_rootfs(&rootfs, "localhost/busybox:test", &[]);
+    }
+
+    /// Imports directory `rootfs` (tarred as it is, hard links kept) as image `name`, with
+    /// `changes` (Containerfile instructions such as `CMD ["sh"]`) applied to its config.
+    pub fn import_rootfs(&self, rootfs: &Path, name: &str, changes: &[&str]) {
+        let tarball = rootfs.with_extension("tar");
         run_ok(
             Command::new("tar")
                 .arg("-C")
-                .arg(&rootfs)
+                .arg(rootfs)
                 .arg("-cf")
                 .arg(&tarball)
                 .arg("."),
         );
-        run_ok(
-            self.cmd()
-                .arg("import")
-                .arg("-q")
-                .arg(&tarball)
-                .arg("localhost/busybox:test"),
-        );
+        let mut cmd = self.cmd();
+        cmd.args(["import", "-q"]);
+        for change in changes {
+            cmd.args(["--change", change]);
+        }
+        run_ok(cmd.arg(&tarball).arg(name));
     }
 }
 

@@ -30,7 +30,7 @@ pub struct NodePods {
 pub fn measure(pods: usize) -> Result<NodePods> {
     let mut node = Node::start(&NodeSetup {
         registry: REGISTRY.to_string(),
-        kubelet_config: Default::default(),
+        ..Default::default()
     })?;
     import_pinned_image(&node)?;
     let image = format!("{REGISTRY}/pause:{}", env!("CARGO_PKG_VERSION"));

@@ -24,6 +24,24 @@ pub struct Component {
     pub version_var: Option<&'static str>,
     /// Build tags, as the release's Makefile sets them; any tag means cgo (libseccomp).
     pub tags: &'static str,
+    /// What `go` builds: the module's `tool` lines, or one package's test binary.
+    pub build: Build,
+    /// C programs in the release's own sources, built as its Makefile builds them: binary
+    /// name, source directory in the module, and the Makefile's CFLAGS.
+    pub c_programs: &'static [CProgram],
+}
+
+pub enum Build {
+    /// `go build -o DIR tool`: every `tool` line's binary.
+    Tools,
+    /// `go test -c -o DIR/NAME PACKAGE`: a test binary (NAME is the sole entry of `binaries`).
+    TestOf(&'static str),
+}
+
+pub struct CProgram {
+    pub name: &'static str,
+    pub sources: &'static str,
+    pub cflags: &'static str,
 }
 
 /// The kubelet: 1.37, the newest release served that still runs on cgroup v1 (with
@@ -34,6 +52,8 @@ pub const KUBELET: Component = Component {
     binaries: &["kubelet"],
     version_var: Some("k8s.io/component-base/version.gitVersion"),
     tags: "",
+    build: Build::Tools,
+    c_programs: &[],
 };
 
 /// containerd 2.x with its runc shim, and `ctr` for its events and images.
@@ -43,6 +63,8 @@ pub const CONTAINERD: Component = Component {
     binaries: &["containerd", "containerd-shim-runc-v2", "ctr"],
     version_var: Some("github.com/containerd/containerd/v2/version.Version"),
     tags: "",
+    build: Build::Tools,
+    c_programs: &[],
 };
 
 /// runc 1.3, with seccomp through Debian's libseccomp (its Makefile's default tags).
@@ -52,6 +74,8 @@ pub const RUNC: Component = Component {
     binaries: &["runc"],
     version_var: None,
     tags: "seccomp urfave_cli_no_docs",
+    build: Build::Tools,
+    c_programs: &[],
 };
 
 /// crictl, of the kubelet's minor release.
@@ -61,9 +85,43 @@ pub const CRICTL: Component = Component {
     binaries: &["crictl"],
     version_var: Some("sigs.k8s.io/cri-tools/pkg/version.Version"),
     tags: "",
+    build: Build::Tools,
+    c_programs: &[],
 };
 
-pub const COMPONENTS: &[&Component] = &[&KUBELET, &CONTAINERD, &RUNC, &CRICTL];
+/// CRI-O 1.36, the newest release the proxy serves. Tags as its Makefile's `hack/*_tag.sh`
+/// pick them on this machine, with Debian's libseccomp: `seccomp` (so RuntimeDefault is a
+/// real filter), `containers_image_openpgp` (signatures in Go: no gpgme here),
+/// `exclude_graphdriver_btrfs` (no btrfs headers; storage here is vfs). No `selinux` or
+/// `apparmor`: this machine has neither. `pinns`, which makes the pods' namespaces, is C in
+/// the same module, built as `pinns/Makefile` builds it (static, so it runs anywhere).
+pub const CRIO: Component = Component {
+    name: "crio",
+    module: "github.com/cri-o/cri-o",
+    binaries: &["crio", "pinns"],
+    version_var: None,
+    tags: "containers_image_openpgp exclude_graphdriver_btrfs seccomp",
+    build: Build::Tools,
+    c_programs: &[CProgram {
+        name: "pinns",
+        sources: "pinns/src",
+        cflags: "-std=c99 -Os -Wall -Werror -Wextra -static -O3 -s",
+    }],
+};
+
+/// critest, the CRI validation suite, of crictl's release: a ginkgo test binary, built as
+/// cri-tools' Makefile builds it.
+pub const CRITEST: Component = Component {
+    name: "critest",
+    module: "sigs.k8s.io/cri-tools",
+    binaries: &["critest"],
+    version_var: Some("sigs.k8s.io/cri-tools/pkg/version.Version"),
+    tags: "",
+    build: Build::TestOf("sigs.k8s.io/cri-tools/cmd/critest"),
+    c_programs: &[],
+};
+
+pub const COMPONENTS: &[&Component] = &[&KUBELET, &CONTAINERD, &RUNC, &CRICTL, &CRIO, &CRITEST];
 
 /// `target/go`: module cache, build cache, binaries and build logs.
 pub fn go_dir() -> PathBuf {
@@ -114,24 +172,39 @@ impl Component {
         }
         fs::create_dir_all(&partial)?;
         let log = go_dir().join(format!("{}-{version}.log", self.name));
-        let mut cmd = self.build_command(&version, &partial);
-        let described = format!("{cmd:?}");
-        let printed_to = fs::File::create(&log)?.into_file();
-        let result = cmd
-            .stdout(printed_to.try_clone()?)
-            .stderr(printed_to)
-            .status();
-        let failure = match result {
-            Ok(status) if status.success() && done(&partial) => None,
-            Ok(status) => Some(status.to_string()),
-            Err(e) => Some(e.to_string()),
-        };
-        if let Some(why) = failure {
-            let printed = fs::read_to_string(&log).unwrap_or_default();
+        fs::File::create(&log)?;
+        let mut steps = vec![self.build_command(&version, &partial)];
+        for program in self.c_programs {
+            steps.push(self.c_build_command(program, &partial)?);
+        }
+        for mut cmd in steps {
+            let described = format!("{cmd:?}");
+            let printed_to = fs::OpenOptions::new().append(true).open(&log)?.into_file();
+            let result = cmd
+                .stdout(printed_to.try_clone()?)
+                .stderr(printed_to)
+                .status();
+            let failure = match result {
+                Ok(status) if status.success() => None,
+                Ok(status) => Some(status.to_string()),
+                Err(e) => Some(e.to_string()),
+            };
+            if let Some(why) = failure {
+                let printed = fs::read_to_string(&log).unwrap_or_default();
+                bail!(
+                    "building {} {version} ({}) failed: {why}\ncommand: {described}\nlog {}:\n{printed}",
+                    self.module,
+                    self.binaries.join(", "),
+                    log.display()
+                );
+            }
+        }
+        if !done(&partial) {
             bail!(
-                "building {} {version} ({}) failed: {why}\ncommand: {described}\nlog {}:\n{printed}",
+                "building {} {version} left no {} in {}: log {}",
                 self.module,
                 self.binaries.join(", "),
+                partial.display(),
                 log.display()
             );
         }
@@ -150,32 +223,70 @@ impl Component {
         let args: Vec<_> = cmd.get_args().collect();
         let envs: Vec<_> = cmd.get_envs().collect();
         hash.update(format!("{args:?} {envs:?}"));
+        for program in self.c_programs {
+            hash.update(format!(
+                "{} {} {}",
+                program.name, program.sources, program.cflags
+            ));
+        }
         Ok(format!("{:x}", hash.finalize())[..12].to_string())
     }
 
-    /// `go build -o DIR tool` in our module: every `tool` line's binary, with the release's
-    /// own version stamp and tags, paths trimmed; the module and build caches under target/go.
+    /// `go build -o DIR tool` (or `go test -c`) in our module, with the release's own version
+    /// stamp and tags, paths trimmed; the module and build caches under target/go.
     fn build_command(&self, version: &str, out: &Path) -> Command {
         let mut ldflags = String::from("-s -w");
         if let Some(var) = self.version_var {
             ldflags.push_str(&format!(" -X {var}={version}"));
         }
+        let mut cmd = self.go();
+        match self.build {
+            Build::Tools => cmd.arg("build"),
+            Build::TestOf(_) => cmd.args(["test", "-c"]),
+        };
+        cmd.args(["-trimpath", "-ldflags", &ldflags])
+            .args(["-tags", self.tags])
+            .arg("-o");
+        match self.build {
+            Build::Tools => cmd.arg(format!("{}/", out.display())).arg("tool"),
+            Build::TestOf(package) => cmd.arg(out.join(self.binaries[0])).arg(package),
+        };
+        cmd.env("CGO_ENABLED", if self.tags.is_empty() { "0" } else { "1" });
+        cmd
+    }
+
+    /// `go` in our module, on the caches under target/go.
+    fn go(&self) -> Command {
         let mut cmd = Command::new("go");
         cmd.current_dir(self.module_dir())
-            .args(["build", "-trimpath", "-ldflags", &ldflags])
-            .args(["-tags", self.tags])
-            .arg("-o")
-            .arg(format!("{}/", out.display()))
-            .arg("tool")
             .env("GOMODCACHE", go_dir().join("mod"))
             .env("GOCACHE", go_dir().join("cache"))
             // The machine's Go (1.26.8 here; containerd and cri-tools need 1.26.6) builds every
             // pinned release; never fetch another.
             .env("GOTOOLCHAIN", "local")
             // go.sum is the pin: nothing is added to it at build time.
-            .env("GOFLAGS", "-mod=readonly -modcacherw")
-            .env("CGO_ENABLED", if self.tags.is_empty() { "0" } else { "1" });
+            .env("GOFLAGS", "-mod=readonly -modcacherw");
         cmd
+    }
+
+    /// `cc CFLAGS -o DIR/NAME SOURCES/*.c`, on the release's sources in the module cache.
+    fn c_build_command(&self, program: &CProgram, out: &Path) -> Result<Command> {
+        let dir = output(
+            self.go()
+                .args(["list", "-m", "-f", "{{.Dir}}", self.module]),
+        )?;
+        let sources = Path::new(dir.trim()).join(program.sources);
+        let mut files: Vec<PathBuf> = fs::read_dir(&sources)?
+            .map(|entry| Ok(entry?.path()))
+            .collect::<Result<_>>()?;
+        files.retain(|f| f.extension().is_some_and(|e| e == "c"));
+        files.sort();
+        let mut cmd = Command::new("cc");
+        cmd.args(program.cflags.split_whitespace())
+            .arg("-o")
+            .arg(out.join(program.name))
+            .args(files);
+        Ok(cmd)
     }
 }
 

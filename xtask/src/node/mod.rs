@@ -24,21 +24,29 @@ pub const PATIENCE: Duration = Duration::from_secs(120);
 /// The node's name (`--hostname-override`): a static pod `NAME` runs as `NAME-pause-node`.
 pub const NODE_NAME: &str = "pause-node";
 
-/// The Linux bridge the pods' network hangs off (the CNI bridge plugin makes it).
-const BRIDGE: &str = "pausenode0";
+/// The Linux bridge a kubelet node's pods hang off (the CNI bridge plugin makes it) and their
+/// subnet, and those of a node without a kubelet (`Node::runtime_only`): the two may run at
+/// once.
+const BRIDGE: (&str, &str) = ("pausenode0", "10.244.77.0/24");
+const RUNTIME_ONLY_BRIDGE: (&str, &str) = ("pausecri0", "10.244.79.0/24");
 
 /// What the node is given.
+#[derive(Default)]
 pub struct NodeSetup {
     /// `REGISTRY` in the pinned snippet: `localhost:PORT` of the loopback registry the sandbox
     /// image is pulled from (plain HTTP, through a hosts.toml).
     pub registry: String,
     /// KubeletConfiguration fields that replace ours or add to them.
     pub kubelet_config: serde_json::Map<String, serde_json::Value>,
+    /// Registries whose pulls go to `registry` instead (a hosts.toml mirror each), for images
+    /// that are asked for by their public names.
+    pub mirrored: Vec<String>,
 }
 
-/// The built parts, each checked to be the release its go.mod pins.
+/// The built parts, each checked to be the release its go.mod pins (the kubelet's only once
+/// it is first started).
 struct Binaries {
-    kubelet: PathBuf,
+    kubelet: Option<PathBuf>,
     containerd: PathBuf,
     runc: PathBuf,
     crictl: PathBuf,
@@ -51,8 +59,11 @@ pub struct Node {
     /// Whether containerd ever ran: only then has teardown pods to remove through it.
     containerd_ran: bool,
     kubelet: Option<Child>,
-    /// The host's kernel settings the kubelet overwrites at its start (below), as they were.
+    /// The host's kernel settings the kubelet overwrites at its start (below), as they were
+    /// before its first start; empty while it has not started.
     tunables: Vec<(&'static str, String)>,
+    /// Its bridge's name and subnet.
+    bridge: (&'static str, &'static str),
 }
 
 /// What the kubelet sets on the host when it starts (`setupKernelTunables`, as
@@ -70,28 +81,37 @@ const KUBELET_TUNABLES: [&str; 5] = [
 impl Node {
     /// Builds the parts if needed, writes the configs, starts containerd, then the kubelet.
     pub fn start(setup: &NodeSetup) -> Result<Node> {
+        let mut node = Node::with_containerd(setup, BRIDGE)?;
+        node.start_kubelet()?;
+        Ok(node)
+    }
+
+    /// containerd alone, as a CRI runtime for a client other than a kubelet (critest): the
+    /// kubelet's configuration is written but nothing starts it, and the pods hang off a
+    /// bridge of their own, so a kubelet node may run beside it.
+    pub fn runtime_only(setup: &NodeSetup) -> Result<Node> {
+        Node::with_containerd(setup, RUNTIME_ONLY_BRIDGE)
+    }
+
+    fn with_containerd(setup: &NodeSetup, bridge: (&'static str, &'static str)) -> Result<Node> {
         let bin = Binaries {
-            kubelet: KUBELET.built()?.join("kubelet"),
+            kubelet: None,
             containerd: CONTAINERD.built()?,
             runc: RUNC.built()?.join("runc"),
             crictl: CRICTL.built()?.join("crictl"),
         };
         let dir = tempfile::Builder::new().prefix("node.").tempdir()?;
-        let tunables = KUBELET_TUNABLES
-            .iter()
-            .map(|&path| Ok((path, fs::read_to_string(path)?.trim().to_string())))
-            .collect::<Result<_>>()?;
         let mut node = Node {
             dir,
             bin,
             containerd: None,
             containerd_ran: false,
             kubelet: None,
-            tunables,
+            tunables: Vec::new(),
+            bridge,
         };
         node.write_configs(setup)?;
         node.start_containerd()?;
-        node.start_kubelet()?;
         Ok(node)
     }
 
@@ -125,19 +145,29 @@ impl Node {
             fs::create_dir_all(self.path(sub))?;
         }
         let host = &setup.registry;
+        let mirror =
+            format!("[host.\"http://{host}\"]\n  capabilities = [\"pull\", \"resolve\"]\n");
         fs::create_dir_all(self.path("certs.d").join(host))?;
         fs::write(
             self.path("certs.d").join(host).join("hosts.toml"),
-            format!(
-                "server = \"http://{host}\"\n[host.\"http://{host}\"]\n  capabilities = [\"pull\", \"resolve\"]\n"
-            ),
+            format!("server = \"http://{host}\"\n{mirror}"),
         )?;
+        for public in &setup.mirrored {
+            fs::create_dir_all(self.path("certs.d").join(public))?;
+            fs::write(
+                self.path("certs.d").join(public).join("hosts.toml"),
+                format!("server = \"https://{public}\"\n{mirror}"),
+            )?;
+        }
         // Pods get a network namespace of their own on a bridge, as on any node (containerd
-        // wants an address for eth0); no gateway and no masquerade, so no iptables.
+        // wants an address for eth0). The bridge is their gateway, so the host reaches them
+        // (critest's web checks); portmap maps host ports (iptables DNAT, removed with each
+        // pod). No masquerade: pods reach nothing beyond the host.
+        let (bridge, subnet) = self.bridge;
         fs::write(
             self.path("cni-conf/10-pause-node.conflist"),
             format!(
-                r#"{{"cniVersion": "1.0.0", "name": "pause-node", "plugins": [{{"type": "bridge", "bridge": "{BRIDGE}", "isGateway": false, "ipMasq": false, "ipam": {{"type": "host-local", "dataDir": "{d}/cni-ipam", "ranges": [[{{"subnet": "10.244.77.0/24"}}]]}}}}]}}
+                r#"{{"cniVersion": "1.0.0", "name": "pause-node", "plugins": [{{"type": "bridge", "bridge": "{bridge}", "isGateway": true, "ipMasq": false, "ipam": {{"type": "host-local", "dataDir": "{d}/cni-ipam", "ranges": [[{{"subnet": "{subnet}"}}]]}}}}, {{"type": "portmap", "capabilities": {{"portMappings": true}}}}]}}
 "#
             ),
         )?;
@@ -263,26 +293,14 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
             .with_context(|| format!("starting {}", dir.join("containerd").display()))?;
         self.containerd = Some(child);
         self.containerd_ran = true;
-        let mut exited = None;
-        let answered = wait_for("containerd's CRI to answer", || {
-            // A containerd that exited will not answer: say so now, not at the deadline.
-            if let Some(child) = &mut self.containerd
-                && let Ok(Some(status)) = child.try_wait()
-            {
-                exited = Some(status);
-                return Some(());
-            }
-            let out = self.crictl().arg("version").output().ok()?;
-            out.status.success().then_some(())
-        });
-        if let Some(status) = exited {
-            self.containerd = None;
-            bail!(
-                "containerd exited: {status}\nits log:\n{}",
-                self.containerd_log()
-            );
-        }
-        answered.with_context(|| format!("containerd's log:\n{}", self.containerd_log()))
+        let crictl = self.crictl_program();
+        wait_until_cri_answers("containerd", &mut self.containerd, || {
+            crictl()
+                .arg("version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+        .with_context(|| format!("containerd's log:\n{}", self.containerd_log()))
     }
 
     /// Stops containerd with SIGTERM, as systemd does, and waits for it.
@@ -290,9 +308,21 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
         stop(&mut self.containerd, "containerd")
     }
 
-    /// Starts the kubelet (again, after `stop_kubelet`, on the same root dir).
+    /// Starts the kubelet (again, after `stop_kubelet`, on the same root dir), building it
+    /// first if this machine has not yet.
     pub fn start_kubelet(&mut self) -> Result<()> {
-        let child = Command::new(&self.bin.kubelet)
+        let kubelet = match &self.bin.kubelet {
+            Some(kubelet) => kubelet.clone(),
+            None => KUBELET.built()?.join("kubelet"),
+        };
+        self.bin.kubelet = Some(kubelet.clone());
+        if self.tunables.is_empty() {
+            self.tunables = KUBELET_TUNABLES
+                .iter()
+                .map(|&path| Ok((path, fs::read_to_string(path)?.trim().to_string())))
+                .collect::<Result<_>>()?;
+        }
+        let child = Command::new(&kubelet)
             .arg("--config")
             .arg(self.path("kubelet.json"))
             .arg("--root-dir")
@@ -304,7 +334,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
             .stdout(append(&self.path("kubelet.log"))?)
             .stderr(append(&self.path("kubelet.log"))?)
             .spawn()
-            .with_context(|| format!("starting {}", self.bin.kubelet.display()))?;
+            .with_context(|| format!("starting {}", kubelet.display()))?;
         self.kubelet = Some(child);
         Ok(())
     }
@@ -329,16 +359,12 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
 
     /// crictl on this node's CRI, with room for a loaded machine (its default is 2 s).
     pub fn crictl(&self) -> Command {
-        let endpoint = format!("unix://{}", self.socket().display());
-        let mut cmd = Command::new(&self.bin.crictl);
-        cmd.args([
-            "--runtime-endpoint",
-            &endpoint,
-            "--image-endpoint",
-            &endpoint,
-        ])
-        .args(["--timeout", "60s"]);
-        cmd
+        self.crictl_program()()
+    }
+
+    /// What makes `crictl()`'s command, borrowing nothing of the node.
+    fn crictl_program(&self) -> impl Fn() -> Command + use<> {
+        crictl_on(self.bin.crictl.clone(), self.socket())
     }
 
     /// crictl, for what it prints; an error names the call and what it said.
@@ -442,7 +468,10 @@ impl Drop for Node {
                 eprintln!("node teardown: {e}");
             }
         }
-        remove_pod_cgroups();
+        // Only a node whose kubelet ran made them (and another node's may be in use).
+        if self.bin.kubelet.is_some() {
+            remove_pod_cgroups();
+        }
         // A pod that could not be removed leaves its shim (shims outlive containerd by
         // design): find this node's by the socket on their command line.
         let socket = self.socket().display().to_string();
@@ -453,7 +482,7 @@ impl Drop for Node {
             unsafe { libc::kill(pid, libc::SIGKILL) };
         }
         let _ = Command::new("ip")
-            .args(["link", "delete", BRIDGE])
+            .args(["link", "delete", self.bridge.0])
             .stderr(Stdio::null())
             .status();
         // The kubelet bind-mounts its root dir onto itself (to make it rshared), and pods'
@@ -536,7 +565,7 @@ pub fn processes_mentioning(a: &str, b: &str) -> Vec<i32> {
 }
 
 /// Sends SIGTERM to `child` and waits for it at most PATIENCE (then SIGKILL).
-fn stop(child: &mut Option<Child>, what: &str) -> Result<()> {
+pub fn stop(child: &mut Option<Child>, what: &str) -> Result<()> {
     let Some(mut child) = child.take() else {
         return Ok(());
     };
@@ -552,6 +581,43 @@ fn stop(child: &mut Option<Child>, what: &str) -> Result<()> {
         std::thread::sleep(Duration::from_millis(20));
     }
     Ok(())
+}
+
+/// `crictl` (the program) on the CRI at `socket`, with room for a loaded machine (its default
+/// timeout is 2 s): a maker of such commands.
+pub fn crictl_on(crictl: PathBuf, socket: PathBuf) -> impl Fn() -> Command {
+    move || {
+        let endpoint = format!("unix://{}", socket.display());
+        let mut cmd = Command::new(&crictl);
+        cmd.args(["--runtime-endpoint", &endpoint])
+            .args(["--image-endpoint", &endpoint])
+            .args(["--timeout", "60s"]);
+        cmd
+    }
+}
+
+/// Waits until a CRI daemon just started as `child` answers (`answers`), failing at once if
+/// it exits first: one that exited will never answer, so say so now, not at the deadline.
+pub fn wait_until_cri_answers(
+    what: &str,
+    child: &mut Option<Child>,
+    answers: impl Fn() -> bool,
+) -> Result<()> {
+    let mut exited = None;
+    let answered = wait_for(&format!("{what}'s CRI to answer"), || {
+        if let Some(running) = child.as_mut()
+            && let Ok(Some(status)) = running.try_wait()
+        {
+            exited = Some(status);
+            return Some(());
+        }
+        answers().then_some(())
+    });
+    if let Some(status) = exited {
+        *child = None;
+        bail!("{what} exited: {status}");
+    }
+    answered
 }
 
 /// Polls `check` every 100 ms until it yields a value; past PATIENCE, an error naming `what`.
