@@ -5,16 +5,18 @@
 //! `10-pause.conf`, REGISTRY replaced by the loopback registry. Everything lives under one
 //! temporary directory; dropping it removes every pod through the CRI and stops CRI-O.
 
-use crate::containers::output_of;
+use crate::containers::{assert_version_by, output_of};
 use fs_err as fs;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use xtask::node::components::{CRICTL, CRIO, RUNC};
 use xtask::node::wait_until_cri_answers;
+use xtask::node::{FORWARDING, remove_cgroup_trees, restore, saved};
 use xtask::node::{crictl_on, mounts_under, processes_mentioning};
 
-/// conmon, CRI-O's container monitor: Debian's.
+/// conmon, CRI-O's container monitor: Debian's, the version the README states.
 pub const CONMON: &str = "/usr/bin/conmon";
+pub const CONMON_VERSION: &str = "2.1.6";
 
 /// The bridge CRI-O's pods hang off (not the kubelet node's, so both may exist).
 const BRIDGE: &str = "pausecrio0";
@@ -35,7 +37,10 @@ pub struct Crio {
     pub dir: tempfile::TempDir,
     bin: PathBuf,
     crictl: PathBuf,
+    runc: PathBuf,
     child: Option<Child>,
+    /// IP forwarding as it was: the pods' gateway bridge turns it on.
+    forwarding: Vec<(&'static str, String)>,
 }
 
 impl Crio {
@@ -43,14 +48,16 @@ impl Crio {
     pub fn start(setup: &CrioSetup) -> Crio {
         let built =
             |c: &xtask::node::components::Component| c.built().unwrap_or_else(|e| panic!("{e:#}"));
-        let crio = Crio {
+        assert_version_by(Path::new(CONMON), &["--version"], CONMON_VERSION);
+        let mut crio = Crio {
             dir: tempfile::Builder::new().prefix("crio.").tempdir().unwrap(),
             bin: built(&CRIO),
             crictl: built(&CRICTL).join("crictl"),
+            runc: built(&RUNC).join("runc"),
             child: None,
+            forwarding: saved(&[FORWARDING]).unwrap(),
         };
-        crio.write_configs(setup, &built(&RUNC).join("runc"));
-        let mut crio = crio;
+        crio.write_configs(setup);
         crio.start_daemon();
         crio
     }
@@ -64,12 +71,8 @@ impl Crio {
         self.path("crio.sock")
     }
 
-    /// Where conmon leaves each container's exit status (a file named by its id).
-    pub fn exits_dir(&self) -> PathBuf {
-        self.path("exits")
-    }
-
-    fn write_configs(&self, setup: &CrioSetup, runc: &Path) {
+    fn write_configs(&self, setup: &CrioSetup) {
+        let runc = &self.runc;
         let d = self.dir.path().display();
         for sub in [
             "crio.conf.d",
@@ -92,7 +95,8 @@ impl Crio {
             fs::write(self.path("crio.conf.d/20-test.conf"), drop_in).unwrap();
         }
         // Every path under our directory; what this machine needs: vfs, cgroupfs, conmon in
-        // the pod's cgroup (no systemd slices), no NRI, no metrics.
+        // the pod's cgroup (no systemd slices); no NRI; every pod metric, which critest's
+        // metrics specs ask for.
         let config = format!(
             r#"[crio]
 root = "{d}/root"
@@ -295,21 +299,25 @@ impl Drop for Crio {
         if let Err(e) = xtask::node::stop(&mut self.child, "CRI-O") {
             eprintln!("CRI-O teardown: {e:#}");
         }
-        // Conmons outlive CRI-O by design: any of ours a failed removal left, and what they
-        // watch.
+        // What a failed removal left: its containers, through runc (the processes conmon
+        // watches), then the conmons, which outlive CRI-O by design.
+        let runc = || {
+            let mut cmd = Command::new(&self.runc);
+            cmd.arg("--root").arg(self.path("runc"));
+            cmd
+        };
+        let left = runc().args(["list", "-q"]).output();
+        let left = left.map(|o| String::from_utf8_lossy(&o.stdout).into_owned());
+        for id in left.unwrap_or_default().lines() {
+            let _ = run_ok_quietly(runc().args(["delete", "--force", id]));
+        }
         for pid in self.conmons() {
             // SAFETY: kill(2) of a conmon of ours.
             unsafe { libc::kill(pid, libc::SIGKILL) };
         }
-        // CRI-O's cgroupfs parent for its pods (`crio` in every v1 hierarchy), empty once its
-        // pods are gone: rmdir(2) takes only an empty one.
-        for hierarchy in std::fs::read_dir("/sys/fs/cgroup")
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            let _ = std::fs::remove_dir(hierarchy.path().join("crio"));
-        }
+        // CRI-O's cgroupfs parent for its pods, empty once they are gone.
+        remove_cgroup_trees("crio");
+        restore(&self.forwarding);
         let _ = Command::new("ip")
             .args(["link", "delete", BRIDGE])
             .stderr(Stdio::null())

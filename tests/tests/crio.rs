@@ -182,6 +182,8 @@ fn shared_pid_sandbox_runs_pause_as_pid_1_reaping_200_orphans_until_crio_stops_i
     // 137; the app, a sleep that is not its namespace's init, shows 143).
     setup.crio.crictl_out(&["stopp", &sandbox]);
     assert!(proc_stat(pause).is_none(), "pause (PID {pause}) still runs");
+    // conmon writes it twice: to CRI-O's exits directory, which CRI-O empties once it has
+    // read it, and to the container's own directory in storage, which stays until removal.
     let exit = setup
         .crio
         .path(&format!("root/vfs-containers/{sandbox}/userdata/exit"));
@@ -273,6 +275,12 @@ fn the_pinned_sandbox_image_is_reported_pinned_and_survives_prune() {
 #[test]
 fn with_an_empty_pause_command_crio_runs_the_images_entrypoint() {
     let setup = Setup::start(Some("[crio.image]\npause_command = \"\"\n"));
+    // The drop-in is in effect: CRI-O logs its whole configuration at start.
+    assert!(
+        setup.crio.log().contains(r#"pause_command = \"\""#),
+        "CRI-O's configuration has no empty pause_command:\n{}",
+        setup.crio.log_tail()
+    );
     let (sandbox, pause) = setup.pause_reaps_orphans("shared");
     // The image's own Entrypoint and Cmd, as its config gives them.
     let image = setup.inspect("inspecti", &setup.pinned_image());

@@ -269,13 +269,18 @@ impl Component {
         cmd
     }
 
-    /// `cc CFLAGS -o DIR/NAME SOURCES/*.c`, on the release's sources in the module cache.
+    /// `cc CFLAGS -o DIR/NAME SOURCES/*.c`, on the release's sources in the module cache
+    /// (`go mod download` puts them there first if they are not yet: `go list -m` would
+    /// only name a directory already unpacked, and none on an empty cache).
     fn c_build_command(&self, program: &CProgram, out: &Path) -> Result<Command> {
-        let dir = output(
-            self.go()
-                .args(["list", "-m", "-f", "{{.Dir}}", self.module]),
-        )?;
-        let sources = Path::new(dir.trim()).join(program.sources);
+        let downloaded = output(self.go().args(["mod", "download", "-json", self.module]))?;
+        let info: serde_json::Value = serde_json::from_str(&downloaded)
+            .with_context(|| format!("go mod download -json {}: {downloaded}", self.module))?;
+        let dir = info["Dir"]
+            .as_str()
+            .filter(|dir| !dir.is_empty())
+            .with_context(|| format!("go mod download names no directory: {downloaded}"))?;
+        let sources = Path::new(dir).join(program.sources);
         let mut files: Vec<PathBuf> = fs::read_dir(&sources)?
             .map(|entry| Ok(entry?.path()))
             .collect::<Result<_>>()?;

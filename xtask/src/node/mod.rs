@@ -24,11 +24,34 @@ pub const PATIENCE: Duration = Duration::from_secs(120);
 /// The node's name (`--hostname-override`): a static pod `NAME` runs as `NAME-pause-node`.
 pub const NODE_NAME: &str = "pause-node";
 
-/// The Linux bridge a kubelet node's pods hang off (the CNI bridge plugin makes it) and their
-/// subnet, and those of a node without a kubelet (`Node::runtime_only`): the two may run at
-/// once.
-const BRIDGE: (&str, &str) = ("pausenode0", "10.244.77.0/24");
-const RUNTIME_ONLY_BRIDGE: (&str, &str) = ("pausecri0", "10.244.79.0/24");
+/// The pods' network: a Linux bridge the CNI bridge plugin makes, on a subnet of its own.
+#[derive(Clone, Copy)]
+struct Network {
+    bridge: &'static str,
+    subnet: &'static str,
+    /// Whether the bridge is the pods' gateway (the host reaches them, as critest's web
+    /// checks need) with CNI's portmap mapping host ports. A gateway turns on IP forwarding,
+    /// which the node puts back as it was.
+    gateway: bool,
+}
+
+/// A kubelet node's network: no gateway and no host ports, so nothing on the host changes.
+const KUBELET_NETWORK: Network = Network {
+    bridge: "pausenode0",
+    subnet: "10.244.77.0/24",
+    gateway: false,
+};
+
+/// A node without a kubelet (`Node::runtime_only`), for critest: another bridge and subnet,
+/// so both kinds may run at once.
+const RUNTIME_ONLY_NETWORK: Network = Network {
+    bridge: "pausecri0",
+    subnet: "10.244.79.0/24",
+    gateway: true,
+};
+
+/// What a gateway bridge turns on, put back when the node goes.
+pub const FORWARDING: &str = "/proc/sys/net/ipv4/ip_forward";
 
 /// What the node is given.
 #[derive(Default)]
@@ -59,11 +82,10 @@ pub struct Node {
     /// Whether containerd ever ran: only then has teardown pods to remove through it.
     containerd_ran: bool,
     kubelet: Option<Child>,
-    /// The host's kernel settings the kubelet overwrites at its start (below), as they were
-    /// before its first start; empty while it has not started.
+    /// The host's kernel settings the kubelet (below) or a gateway bridge overwrites, as they
+    /// were before.
     tunables: Vec<(&'static str, String)>,
-    /// Its bridge's name and subnet.
-    bridge: (&'static str, &'static str),
+    network: Network,
 }
 
 /// What the kubelet sets on the host when it starts (`setupKernelTunables`, as
@@ -81,7 +103,7 @@ const KUBELET_TUNABLES: [&str; 5] = [
 impl Node {
     /// Builds the parts if needed, writes the configs, starts containerd, then the kubelet.
     pub fn start(setup: &NodeSetup) -> Result<Node> {
-        let mut node = Node::with_containerd(setup, BRIDGE)?;
+        let mut node = Node::with_containerd(setup, KUBELET_NETWORK)?;
         node.start_kubelet()?;
         Ok(node)
     }
@@ -90,10 +112,10 @@ impl Node {
     /// kubelet's configuration is written but nothing starts it, and the pods hang off a
     /// bridge of their own, so a kubelet node may run beside it.
     pub fn runtime_only(setup: &NodeSetup) -> Result<Node> {
-        Node::with_containerd(setup, RUNTIME_ONLY_BRIDGE)
+        Node::with_containerd(setup, RUNTIME_ONLY_NETWORK)
     }
 
-    fn with_containerd(setup: &NodeSetup, bridge: (&'static str, &'static str)) -> Result<Node> {
+    fn with_containerd(setup: &NodeSetup, network: Network) -> Result<Node> {
         let bin = Binaries {
             kubelet: None,
             containerd: CONTAINERD.built()?,
@@ -107,8 +129,12 @@ impl Node {
             containerd: None,
             containerd_ran: false,
             kubelet: None,
-            tunables: Vec::new(),
-            bridge,
+            tunables: if network.gateway {
+                saved(&[FORWARDING])?
+            } else {
+                Vec::new()
+            },
+            network,
         };
         node.write_configs(setup)?;
         node.start_containerd()?;
@@ -160,14 +186,23 @@ impl Node {
             )?;
         }
         // Pods get a network namespace of their own on a bridge, as on any node (containerd
-        // wants an address for eth0). The bridge is their gateway, so the host reaches them
-        // (critest's web checks); portmap maps host ports (iptables DNAT, removed with each
-        // pod). No masquerade: pods reach nothing beyond the host.
-        let (bridge, subnet) = self.bridge;
+        // wants an address for eth0); no masquerade, so pods reach nothing beyond the host.
+        // On a gateway bridge the host reaches them and portmap maps host ports (iptables
+        // DNAT; each pod's rules go with it, the empty base chains stay, as podman's do).
+        let Network {
+            bridge,
+            subnet,
+            gateway,
+        } = self.network;
+        let portmap = if gateway {
+            r#", {"type": "portmap", "capabilities": {"portMappings": true}}"#
+        } else {
+            ""
+        };
         fs::write(
             self.path("cni-conf/10-pause-node.conflist"),
             format!(
-                r#"{{"cniVersion": "1.0.0", "name": "pause-node", "plugins": [{{"type": "bridge", "bridge": "{bridge}", "isGateway": true, "ipMasq": false, "ipam": {{"type": "host-local", "dataDir": "{d}/cni-ipam", "ranges": [[{{"subnet": "{subnet}"}}]]}}}}, {{"type": "portmap", "capabilities": {{"portMappings": true}}}}]}}
+                r#"{{"cniVersion": "1.0.0", "name": "pause-node", "plugins": [{{"type": "bridge", "bridge": "{bridge}", "isGateway": {gateway}, "ipMasq": false, "ipam": {{"type": "host-local", "dataDir": "{d}/cni-ipam", "ranges": [[{{"subnet": "{subnet}"}}]]}}}}{portmap}]}}
 "#
             ),
         )?;
@@ -316,11 +351,12 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
             None => KUBELET.built()?.join("kubelet"),
         };
         self.bin.kubelet = Some(kubelet.clone());
-        if self.tunables.is_empty() {
-            self.tunables = KUBELET_TUNABLES
-                .iter()
-                .map(|&path| Ok((path, fs::read_to_string(path)?.trim().to_string())))
-                .collect::<Result<_>>()?;
+        if !self
+            .tunables
+            .iter()
+            .any(|(path, _)| KUBELET_TUNABLES.contains(path))
+        {
+            self.tunables.extend(saved(&KUBELET_TUNABLES)?);
         }
         let child = Command::new(&kubelet)
             .arg("--config")
@@ -463,14 +499,10 @@ impl Drop for Node {
             }
         }
         let _ = self.stop_containerd();
-        for (path, value) in &self.tunables {
-            if let Err(e) = fs::write(path, value) {
-                eprintln!("node teardown: {e}");
-            }
-        }
+        restore(&self.tunables);
         // Only a node whose kubelet ran made them (and another node's may be in use).
         if self.bin.kubelet.is_some() {
-            remove_pod_cgroups();
+            remove_cgroup_trees("kubepods");
         }
         // A pod that could not be removed leaves its shim (shims outlive containerd by
         // design): find this node's by the socket on their command line.
@@ -482,7 +514,7 @@ impl Drop for Node {
             unsafe { libc::kill(pid, libc::SIGKILL) };
         }
         let _ = Command::new("ip")
-            .args(["link", "delete", self.bridge.0])
+            .args(["link", "delete", self.network.bridge])
             .stderr(Stdio::null())
             .status();
         // The kubelet bind-mounts its root dir onto itself (to make it rshared), and pods'
@@ -496,9 +528,10 @@ impl Drop for Node {
     }
 }
 
-/// The kubelet's cgroups (`kubepods` and below, in every v1 hierarchy), deepest first: with
-/// its pods removed they are empty, and rmdir(2) takes only empty ones.
-fn remove_pod_cgroups() {
+/// Cgroup `name` and everything below it, in every v1 hierarchy, deepest first (the
+/// kubelet's `kubepods`, CRI-O's `crio`): with their pods removed they are empty, and
+/// rmdir(2) takes only empty ones.
+pub fn remove_cgroup_trees(name: &str) {
     fn remove_tree(dir: &Path) {
         for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
             if entry.file_type().is_ok_and(|t| t.is_dir()) {
@@ -512,7 +545,7 @@ fn remove_pod_cgroups() {
         .flatten()
         .flatten()
     {
-        remove_tree(&hierarchy.path().join("kubepods"));
+        remove_tree(&hierarchy.path().join(name));
     }
 }
 
@@ -546,6 +579,23 @@ pub fn pinned_image(registry: &str) -> Result<String> {
     Ok(value
         .trim_matches('"')
         .replace(crate::pins::REGISTRY, registry))
+}
+
+/// The current values of kernel settings (`/proc/sys` paths), to be put back later.
+pub fn saved(paths: &[&'static str]) -> Result<Vec<(&'static str, String)>> {
+    paths
+        .iter()
+        .map(|&path| Ok((path, fs::read_to_string(path)?.trim().to_string())))
+        .collect()
+}
+
+/// Puts back kernel settings as `saved` read them.
+pub fn restore(settings: &[(&'static str, String)]) {
+    for (path, value) in settings {
+        if let Err(e) = fs::write(path, value) {
+            eprintln!("restoring {path}: {e}");
+        }
+    }
 }
 
 /// PIDs of the processes whose command line holds both `a` and `b`.
