@@ -66,6 +66,8 @@ pub const SUITE: &[(&str, &str)] = &[
 /// firmware (`-bios default`) for the real-kernel tests.
 pub const SUITE_FILES: &[&str] = &[
     "libseccomp-dev",
+    // CRI-O's build links SQLite (its `libsqlite3` tag).
+    "libsqlite3-dev",
     "containernetworking-plugins",
     "seabios",
     "opensbi",

@@ -92,15 +92,17 @@ pub const CRICTL: Component = Component {
 /// CRI-O 1.36, the newest release the proxy serves. Tags as its Makefile's `hack/*_tag.sh`
 /// pick them on this machine, with Debian's libseccomp: `seccomp` (so RuntimeDefault is a
 /// real filter), `containers_image_openpgp` (signatures in Go: no gpgme here),
-/// `exclude_graphdriver_btrfs` (no btrfs headers; storage here is vfs). No `selinux` or
-/// `apparmor`: this machine has neither. `pinns`, which makes the pods' namespaces, is C in
+/// `exclude_graphdriver_btrfs` (no btrfs headers; storage here is vfs), and `libsqlite3`, as
+/// Debian's and Fedora's packages build it: the image library's blob-info cache links
+/// Debian's SQLite instead of compiling go-sqlite3's bundled copy (minutes of C on 2 cores).
+/// No `selinux` or `apparmor`: this machine has neither. `pinns`, which makes the pods' namespaces, is C in
 /// the same module, built as `pinns/Makefile` builds it (static, so it runs anywhere).
 pub const CRIO: Component = Component {
     name: "crio",
     module: "github.com/cri-o/cri-o",
     binaries: &["crio", "pinns"],
     version_var: None,
-    tags: "containers_image_openpgp exclude_graphdriver_btrfs seccomp",
+    tags: "containers_image_openpgp exclude_graphdriver_btrfs seccomp libsqlite3",
     build: Build::Tools,
     c_programs: &[CProgram {
         name: "pinns",
@@ -244,9 +246,16 @@ impl Component {
             Build::Tools => cmd.arg("build"),
             Build::TestOf(_) => cmd.args(["test", "-c"]),
         };
-        cmd.args(["-trimpath", "-ldflags", &ldflags])
-            .args(["-tags", self.tags])
-            .arg("-o");
+        // No DWARF from the compiler: `-w` drops it at the link anyway, and making it for
+        // thousands of packages only costs CI time.
+        cmd.args([
+            "-trimpath",
+            "-gcflags=all=-dwarf=false",
+            "-ldflags",
+            &ldflags,
+        ])
+        .args(["-tags", self.tags])
+        .arg("-o");
         match self.build {
             Build::Tools => cmd.arg(format!("{}/", out.display())).arg("tool"),
             Build::TestOf(package) => cmd.arg(out.join(self.binaries[0])).arg(package),
