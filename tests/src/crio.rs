@@ -343,12 +343,5 @@ fn run_ok_quietly(cmd: &mut Command) -> bool {
 /// The sandbox image the shipped `pins/crio.conf` sets as `pause_image`, REGISTRY replaced by
 /// `registry`.
 pub fn pinned_image(registry: &str) -> String {
-    let snippet = fs::read_to_string(xtask::dist_dir().join("pins/crio.conf")).unwrap();
-    let value = snippet
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("pause_image = "))
-        .expect("pins/crio.conf sets no pause_image");
-    value
-        .trim_matches('"')
-        .replace(xtask::pins::REGISTRY, registry)
+    xtask::pins::pinned_in("crio.conf", "pause_image", registry).unwrap_or_else(|e| panic!("{e:#}"))
 }

@@ -146,14 +146,8 @@ fn registry_hosts(dir: &Path, registry: &Registry) -> PathBuf {
 
 /// `sandbox_image` as the pinned snippet dist wrote gives it, for this registry.
 fn pinned_sandbox_image(registry: &Registry) -> String {
-    let snippet = fs::read_to_string(xtask::dist_dir().join("pins/containerd-1.toml")).unwrap();
-    let value = snippet
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("sandbox_image = "))
-        .expect("the snippet sets sandbox_image");
-    value
-        .trim_matches('"')
-        .replace(xtask::pins::REGISTRY, &registry.host())
+    xtask::pins::pinned_in("containerd-1.toml", "sandbox_image", &registry.host())
+        .unwrap_or_else(|e| panic!("{e:#}"))
 }
 
 #[test]

@@ -67,6 +67,19 @@ pub fn snippets(index_sha256: &str, version: &str) -> Vec<Snippet> {
     ]
 }
 
+/// The image the snippet `file` that dist wrote (`target/dist/pins/`) sets as `key`, with
+/// REGISTRY replaced by `registry`: what the runtime given that snippet pulls.
+pub fn pinned_in(file: &str, key: &str, registry: &str) -> anyhow::Result<String> {
+    use anyhow::Context;
+    let path = crate::dist_dir().join("pins").join(file);
+    let snippet = fs_err::read_to_string(&path)?;
+    let value = snippet
+        .lines()
+        .find_map(|l| l.trim().strip_prefix(key)?.trim_start().strip_prefix('='))
+        .with_context(|| format!("{} sets no {key}", path.display()))?;
+    Ok(value.trim().trim_matches('"').replace(REGISTRY, registry))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

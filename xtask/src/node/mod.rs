@@ -570,15 +570,7 @@ pub fn pod_name(name: &str) -> String {
 /// The sandbox image the shipped `pins/containerd-2.toml` pins, `REGISTRY` replaced by
 /// `registry`.
 pub fn pinned_image(registry: &str) -> Result<String> {
-    let path = crate::dist_dir().join("pins/containerd-2.toml");
-    let snippet = fs::read_to_string(&path)?;
-    let value = snippet
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("sandbox = "))
-        .with_context(|| format!("{} pins no sandbox image", path.display()))?;
-    Ok(value
-        .trim_matches('"')
-        .replace(crate::pins::REGISTRY, registry))
+    crate::pins::pinned_in("containerd-2.toml", "sandbox", registry)
 }
 
 /// The current values of kernel settings (`/proc/sys` paths), to be put back later.
